@@ -100,7 +100,8 @@ test:
 style: module $(CHECKPATCH)
 	$(call msg,CHECK,checkpatch --strict kmod/)
 	$(Q)perl $(CHECKPATCH) --no-tree --strict --quiet --show-types -f \
-		$(wildcard kmod/*.c kmod/*.h kmod/uapi/*.h) Kbuild kmod/Kbuild
+		$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h kmod/uapi/*.h) \
+		Kbuild kmod/Kbuild
 	$(call msg,CHECK,sparse kmod/)
 	$(Q)$(MAKE) $(KBUILD_FLAGS) -s C=2 modules 2>&1 | \
 		{ ! grep -E 'warning|error'; }

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * minitun's tracepoints as BPF sees them: each raw tracepoint's arguments,
+ * in order. trace.h builds the kernel's events from these lists and
+ * user/trace.bpf.c declares its BPF_PROG()s with the same ones, so the two
+ * cannot drift apart. Every event carries the skb, the tracer's key.
+ */
+#ifndef _MINITUN_TRACE_ARGS_H
+#define _MINITUN_TRACE_ARGS_H
+
+/* minitun_net_xmit() entered, before any check */
+#define MINITUN_TP_XMIT_ARGS \
+	const struct sk_buff *skb, u16 queue
+/* on a queue's ring; occupancy counts this skb */
+#define MINITUN_TP_ENQUEUE_ARGS \
+	const struct sk_buff *skb, u16 queue, u32 occupancy, u32 capacity
+/* about to be freed with kfree_skb_reason(skb, reason) */
+#define MINITUN_TP_DROP_ARGS \
+	const struct sk_buff *skb, u16 queue, enum skb_drop_reason reason
+/* the reader signalled with sk_data_ready(); sleeping: a reader was waiting */
+#define MINITUN_TP_WAKE_ARGS \
+	const struct sk_buff *skb, u16 queue, bool sleeping
+/* taken off the ring by a reader; occupancy no longer counts it */
+#define MINITUN_TP_DEQUEUE_ARGS \
+	const struct sk_buff *skb, u16 queue, u32 occupancy
+/* copied to user space, bytes including the packet-info header; batch: how
+ * many packets that read() returned
+ */
+#define MINITUN_TP_COPY_ARGS \
+	const struct sk_buff *skb, u16 queue, u32 bytes, u32 batch
+/* built from a write() and handed to the stack */
+#define MINITUN_TP_INJECT_ARGS \
+	const struct sk_buff *skb, u16 queue
+
+#endif /* _MINITUN_TRACE_ARGS_H */
