@@ -10,11 +10,26 @@ BUILD := build
 SRC_TOOLS := $(BUILD)/linux-source
 HARNESS := $(SRC_TOOLS)/tools/testing/selftests/kselftest_harness.h
 CHECKPATCH := $(SRC_TOOLS)/scripts/checkpatch.pl
+EXTRACT_VMLINUX := $(SRC_TOOLS)/scripts/extract-vmlinux
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra
 override CFLAGS += $(WARNINGS) -I$(CURDIR)/kmod/uapi
+
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+
+# The minitun command: every user/*.c, and each user/*.bpf.c as a skeleton
+# the command includes. vmlinux.h comes from the BTF of the kernel the VM
+# boots, never from the build machine's.
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,\
+	$(filter-out %.bpf.c,$(wildcard user/*.c)))
+USER_HEADERS := $(wildcard user/*.h) kmod/trace_args.h $(wildcard kmod/uapi/*.h)
+SKELETONS := $(patsubst user/%.bpf.c,$(BUILD)/user/%.skel.h,$(wildcard user/*.bpf.c))
+VMLINUX_H := $(BUILD)/vmlinux.h
+USER_LIBS := -lmnl -lpcap -lbpf -lelf -lz -lpthread
 
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/*.c))
 SELFTEST_HEADERS := $(wildcard selftests/*.h)
@@ -28,9 +43,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all module selftests deps demo test bench style clean help check-kernel
+.PHONY: all module user selftests deps demo test bench style clean help check-kernel
 
-all: module selftests
+all: module user selftests
 
 help:
 	@echo 'minitun: a simplified tun driver to read, run and measure'
@@ -64,7 +79,7 @@ module: check-kernel
 
 # Third-party files come out of Debian's linux-source tarball at build time,
 # all in one pass: reading the tarball is the slow part.
-$(HARNESS) $(CHECKPATCH) &: | $(LINUX_SOURCE)
+$(HARNESS) $(CHECKPATCH) $(EXTRACT_VMLINUX) &: | $(LINUX_SOURCE)
 	$(call msg,EXTRACT,kselftest harness and checkpatch from $(LINUX_SOURCE))
 	$(Q)mkdir -p $(SRC_TOOLS)
 	$(Q)tar -xJf $(LINUX_SOURCE) -C $(SRC_TOOLS) --strip-components=1 \
@@ -72,13 +87,48 @@ $(HARNESS) $(CHECKPATCH) &: | $(LINUX_SOURCE)
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
-	$(Q)touch $(HARNESS) $(CHECKPATCH)
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/scripts/extract-vmlinux
+	$(Q)touch $(HARNESS) $(CHECKPATCH) $(EXTRACT_VMLINUX)
 
 $(LINUX_SOURCE):
 	@echo "$@ is missing; run 'make deps'" >&2; exit 1
 
+user: $(if $(USER_OBJS),$(BUILD)/minitun)
+
+$(BUILD)/minitun: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(USER_LIBS)
+
+$(BUILD)/user/%.o: user/%.c $(USER_HEADERS) $(SKELETONS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/user -I$(CURDIR)/kmod -c -o $@ $<
+
+$(BUILD)/user/%.bpf.o: user/%.bpf.c $(USER_HEADERS) $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 \
+		-I$(BUILD) -I$(CURDIR)/kmod -c -o $@ $<
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/user/%.skel.h: $(BUILD)/user/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/vmlinux-$(KVER): /boot/vmlinuz-$(KVER) $(EXTRACT_VMLINUX)
+	$(call msg,EXTRACT,$@)
+	$(Q)sh $(EXTRACT_VMLINUX) $< > $@
+
+$(VMLINUX_H): $(BUILD)/vmlinux-$(KVER)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+
 selftests: $(SELFTESTS)
+
+# delete half-made targets; keep the intermediate ones (.bpf.o, .skel.h)
+.DELETE_ON_ERROR:
+.SECONDARY:
 
 # The harness comes in as a system header: its macros trip -Wextra in ways
 # that are not ours to fix.
