@@ -29,15 +29,17 @@ static int minitun_device_event(struct notifier_block *unused,
 	struct minitun *mt = netdev_priv(dev);
 	struct minitun_file *mfile;
 	unsigned int i;
+	int err;
 
 	if (dev->rtnl_link_ops != &minitun_link_ops)
 		return NOTIFY_DONE;
 
 	switch (event) {
 	case NETDEV_CHANGE_TX_QUEUE_LEN:
-		/* NOTIFY_BAD makes the core put the old length back. */
-		if (minitun_queue_resize(mt))
-			return NOTIFY_BAD;
+		/* An error makes the core put the old length back. */
+		err = minitun_queue_resize(mt);
+		if (err)
+			return notifier_from_errno(err);
 		break;
 	case NETDEV_UP:
 		/* Writers polling for EPOLLOUT can write now. */
