@@ -14,6 +14,8 @@
 #include <linux/u64_stats_sync.h>
 #include <net/sock.h>
 
+#include "uapi/minitun.h"
+
 #define DRV_NAME		"minitun"
 #define DRV_VERSION		"1.0"
 
@@ -68,6 +70,7 @@ struct minitun_file {
 	struct minitun __rcu *mt;
 	struct fasync_struct *fasync;
 	unsigned int flags;		/* MINITUN_FASYNC */
+	unsigned int batch_max;		/* 0: tun's one packet per call */
 	u16 queue_index;		/* rtnl; xmit finds us by it */
 	struct minitun *detached;	/* rtnl; set while detached by TUNSETQUEUE */
 	struct list_head next;		/* rtnl; on mt->disabled while detached */
@@ -102,8 +105,20 @@ void minitun_queue_detach(struct minitun_file *mfile, bool clean);
 void minitun_queue_detach_all(struct minitun *mt);
 int minitun_queue_resize(struct minitun *mt);
 void minitun_ring_drop(void *ptr);
+void minitun_drop_queued(struct sk_buff *skb, enum skb_drop_reason reason);
 struct minitun *minitun_get(struct minitun_file *mfile);
 void minitun_put(struct minitun *mt);
+
+/* io.c: read() and write() */
+ssize_t minitun_read(struct minitun *mt, struct minitun_file *mfile,
+		     struct iov_iter *to, bool noblock);
+ssize_t minitun_write(struct minitun *mt, struct minitun_file *mfile,
+		      struct iov_iter *from, bool noblock);
+
+/* ioctl.c */
+long minitun_chr_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long minitun_chr_compat_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg);
 
 /* net.c: the net device */
 extern struct rtnl_link_ops minitun_link_ops;

@@ -36,10 +36,11 @@ void minitun_put(struct minitun *mt)
 }
 
 /*
- * An skb that was queued but will never be read. The device is still
- * registered whenever a ring is emptied, and skb->dev is it.
+ * An skb that was queued but will never be read: its queue went away, the
+ * ring shrank, or the copy to the reader failed. The device is still
+ * registered at each of those points, and skb->dev is it.
  */
-static void minitun_drop_queued(struct sk_buff *skb, enum skb_drop_reason reason)
+void minitun_drop_queued(struct sk_buff *skb, enum skb_drop_reason reason)
 {
 	struct minitun *mt = netdev_priv(skb->dev);
 
