@@ -35,7 +35,7 @@ static inline int tun_open(const char *node, char *name, int flags)
 	if (fd < 0)
 		return -errno;
 	if (name)
-		strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;
 		close(fd);
@@ -65,7 +65,7 @@ static inline int if_set_up(const char *name, int up)
 	struct ifreq ifr = {};
 	int err;
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	err = if_ioctl(SIOCGIFFLAGS, &ifr);
 	if (err)
 		return err;
@@ -82,7 +82,7 @@ static inline int if_set_inet(const char *name, unsigned long cmd,
 	struct sockaddr_in *sin;
 	struct ifreq ifr = {};
 
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
