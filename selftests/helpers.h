@@ -11,8 +11,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +148,205 @@ static inline long long read_number(const char *fmt, ...)
 static inline long long if_stat(const char *name, const char *counter)
 {
 	return read_number("/sys/class/net/%s/statistics/%s", name, counter);
+}
+
+/* RTM_DELLINK by name, as `ip link del NAME`, without forking ip. */
+static inline int if_delete(const char *name)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr rta;
+		char name[IFNAMSIZ];
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = RTM_DELLINK,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		.rta.rta_type = IFLA_IFNAME,
+		.rta.rta_len = RTA_LENGTH(IFNAMSIZ),
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd, err = -EIO;
+
+	snprintf(req.name, sizeof(req.name), "%.*s", IFNAMSIZ - 1, name);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) == sizeof(req) &&
+	    recv(fd, &ack, sizeof(ack), 0) >= (ssize_t)sizeof(ack) &&
+	    ack.nh.nlmsg_type == NLMSG_ERROR)
+		err = ack.err.error;
+	close(fd);
+	return err;
+}
+
+/*
+ * Seeded randomness for the fuzz and stress runs (splitmix64): the same
+ * seed gives the same sequence, so a failing run can be replayed.
+ */
+static inline uint64_t next_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A number from the environment (MINITUN_FUZZ_SECONDS, ...), or fallback. */
+static inline long long env_number(const char *name, long long fallback)
+{
+	const char *value = getenv(name);
+
+	return value && *value ? strtoll(value, NULL, 0) : fallback;
+}
+
+/* Write a number to a sysfs or procfs file, as echo would; 0 or -errno. */
+static inline int write_number(long long val, const char *fmt, ...)
+{
+	char path[256];
+	va_list ap;
+	FILE *f;
+	int err = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%lld\n", val) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * No IPv6 on the interface: the stack then sends nothing into it unasked
+ * (no router solicitation, DAD or MLD), so a test can count every packet.
+ */
+static inline int if_no_ipv6(const char *name)
+{
+	return write_number(1, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+}
+
+/* Run a shell command built like printf, its stdout and stderr into out. */
+static inline int run_output(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[1024];
+	size_t len = 0, n;
+	va_list ap;
+	int status;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd) - 5, fmt, ap);
+	va_end(ap);
+	strcat(cmd, " 2>&1");
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (len + 1 < size && (n = fread(out + len, 1, size - 1 - len, p)))
+		len += n;
+	out[len] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A UDP socket connected to addr:port (IPv4); fd or -errno. */
+static inline int udp_connect(const char *addr, int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+	int fd, err;
+
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* read() that gives up after timeout_ms: bytes read, -ETIMEDOUT or -errno. */
+static inline ssize_t read_timeout(int fd, void *buf, size_t len,
+				   int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	n = read(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * One counter of `ethtool -S NAME`, by name, through SIOCETHTOOL as ethtool
+ * reads it; -1 if the interface has no counter so named.
+ */
+static inline long long ethtool_stat(const char *name, const char *stat)
+{
+	struct ethtool_gstrings *strings = NULL;
+	struct ethtool_sset_info *sset;
+	struct ethtool_stats *stats = NULL;
+	long long val = -1;
+	struct ifreq ifr = {};
+	unsigned int i, n;
+
+	sset = calloc(1, sizeof(*sset) + sizeof(__u32));
+	if (!sset)
+		return -1;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_data = (void *)sset;
+	sset->cmd = ETHTOOL_GSSET_INFO;
+	sset->sset_mask = 1ULL << ETH_SS_STATS;
+	if (if_ioctl(SIOCETHTOOL, &ifr) || !sset->sset_mask)
+		goto out;
+	n = sset->data[0];
+
+	strings = calloc(1, sizeof(*strings) + n * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + n * sizeof(__u64));
+	if (!strings || !stats)
+		goto out;
+	strings->cmd = ETHTOOL_GSTRINGS;
+	strings->string_set = ETH_SS_STATS;
+	strings->len = n;
+	ifr.ifr_data = (void *)strings;
+	if (if_ioctl(SIOCETHTOOL, &ifr))
+		goto out;
+	stats->cmd = ETHTOOL_GSTATS;
+	stats->n_stats = n;
+	ifr.ifr_data = (void *)stats;
+	if (if_ioctl(SIOCETHTOOL, &ifr))
+		goto out;
+
+	for (i = 0; i < n; i++) {
+		if (!strncmp((char *)strings->data + i * ETH_GSTRING_LEN, stat,
+			     ETH_GSTRING_LEN)) {
+			val = stats->data[i];
+			break;
+		}
+	}
+out:
+	free(stats);
+	free(strings);
+	free(sset);
+	return val;
 }
 
 #endif /* _MINITUN_SELFTEST_HELPERS_H */
