@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The module's outline: it registers /dev/minitun and lets it be opened.
+ * The module's outline: it registers /dev/minitun and lets it be opened;
+ * it cannot be unloaded while a file is open or a persistent device is
+ * left, and unloads cleanly once neither is. The last test loads it again
+ * from kmod/minitun.ko (the cwd is the repository's root), so that the
+ * tests after it still have it.
  */
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "kselftest_harness.h"
 
 #define MISC_MAJOR 10
+#define MODULE_KO "kmod/minitun.ko"
+#define PERSISTENT_NAME "mrm0"
 
 TEST(misc_device_registered)
 {
@@ -27,6 +35,72 @@ TEST(open_and_close)
 	int fd = open("/dev/minitun", O_RDWR);
 
 	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+static long long refcnt(void)
+{
+	return read_number("/sys/module/minitun/refcnt");
+}
+
+/* What rmmod does: 0, or -errno (-EWOULDBLOCK while the module is used). */
+static int rmmod(void)
+{
+	return syscall(SYS_delete_module, "minitun", O_NONBLOCK) ? -errno : 0;
+}
+
+TEST(rmmod_refused_while_file_open)
+{
+	long long before = refcnt();
+	int fd = open(MINITUN_DEV, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_LT(before, refcnt());
+	EXPECT_EQ(-EWOULDBLOCK, rmmod());
+	EXPECT_EQ(0, access(MINITUN_DEV, F_OK));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(before, refcnt());
+}
+
+/* No file open, only the device: its persist flag holds the module. */
+TEST(rmmod_refused_while_persistent_device)
+{
+	char name[IFNAMSIZ] = PERSISTENT_NAME;
+	long long before = refcnt();
+	int fd;
+
+	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1));
+	ASSERT_EQ(0, close(fd));
+
+	EXPECT_LT(0, refcnt());
+	EXPECT_EQ(-EWOULDBLOCK, rmmod());
+	EXPECT_EQ(0, access("/sys/class/net/" PERSISTENT_NAME, F_OK));
+
+	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 0));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(before, refcnt());
+	EXPECT_NE(0, access("/sys/class/net/" PERSISTENT_NAME, F_OK));
+}
+
+TEST(rmmod_clean_then_loaded_again)
+{
+	char name[IFNAMSIZ] = "";
+	int fd;
+
+	ASSERT_EQ(0, refcnt()) TH_LOG("something still holds the module");
+	ASSERT_EQ(0, rmmod());
+	EXPECT_NE(0, access("/sys/module/minitun", F_OK));
+	EXPECT_NE(0, access(MINITUN_DEV, F_OK));
+
+	ASSERT_EQ(0, run("insmod " MODULE_KO));
+	ASSERT_EQ(0, access(MINITUN_DEV, F_OK));
+	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
+	ASSERT_LE(0, fd);
+	EXPECT_STREQ("mtun0", name);
 	EXPECT_EQ(0, close(fd));
 }
 
