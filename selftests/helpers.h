@@ -9,6 +9,7 @@
 #define _MINITUN_SELFTEST_HELPERS_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ethtool.h>
@@ -311,7 +312,7 @@ static inline long long ethtool_stat(const char *name, const char *stat)
 	sset = calloc(1, sizeof(*sset) + sizeof(__u32));
 	if (!sset)
 		return -1;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, name);
 	ifr.ifr_data = (void *)sset;
 	sset->cmd = ETHTOOL_GSSET_INFO;
 	sset->sset_mask = 1ULL << ETH_SS_STATS;
@@ -347,6 +348,24 @@ out:
 	free(strings);
 	free(sset);
 	return val;
+}
+
+/* The interface's tx queues in use (real_num_tx_queues), or -errno. */
+static inline int if_tx_queues(const char *name)
+{
+	char path[256];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", name);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)))
+		n += !strncmp(d->d_name, "tx-", 3);
+	closedir(dir);
+	return n;
 }
 
 #endif /* _MINITUN_SELFTEST_HELPERS_H */
