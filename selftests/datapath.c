@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packets through the device, byte for byte, in all four framings: TUN and
+ * TAP, each with and without struct tun_pi in front. What the stack sends
+ * into the device (a UDP datagram, a ping) is read back and checked field
+ * by field; what is written in (an ICMP echo request, IPv4 and IPv6) is
+ * answered by the stack, and the answer is read back and checked. The
+ * interface counters must then be exactly what went through.
+ */
+
+#define _GNU_SOURCE
+#include <linux/if_ether.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
+#include <signal.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define LOCAL_ADDR	"10.1.0.1"
+#define PEER_ADDR	"10.1.0.2"
+#define LOCAL_ADDR6	"fd00:1::1"
+#define PEER_ADDR6	"fd00:1::2"
+#define UDP_PORT	4789
+#define ECHO_ID		0x4d54
+#define ECHO_SEQ	7
+#define PING_SIZE	24
+#define PING_PATTERN	0xa5
+/* ping puts a struct timeval first when there is room for one */
+#define PING_TIMESTAMP	16
+#define TIMEOUT_MS	5000
+/* what the stack may send of its own accord before the packet we want */
+#define MAX_SKIPPED	32
+
+static const unsigned char peer_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x02 };
+
+/* Internet checksum: sum, then fold. */
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += p[0] << 8 | p[1];
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	return csum_fold(csum_add(0, data, len));
+}
+
+static uint32_t pseudo4(const struct iphdr *ip, size_t len)
+{
+	uint32_t sum = csum_add(0, &ip->saddr, 8);
+
+	return sum + ip->protocol + len;
+}
+
+static uint32_t pseudo6(const struct ip6_hdr *ip6, size_t len)
+{
+	uint32_t sum = csum_add(0, &ip6->ip6_src, 32);
+
+	return sum + IPPROTO_ICMPV6 + len;
+}
+
+FIXTURE(datapath)
+{
+	char name[IFNAMSIZ];
+	int fd;
+	unsigned char mac[ETH_ALEN];	/* the device's, for TAP */
+	pid_t ping;			/* a ping still running, or 0 */
+	uint8_t buf[4096];
+	uint8_t out[4096];
+};
+
+FIXTURE_VARIANT(datapath)
+{
+	int flags;
+};
+
+FIXTURE_VARIANT_ADD(datapath, tun)
+{
+	.flags = IFF_TUN,
+};
+
+FIXTURE_VARIANT_ADD(datapath, tun_no_pi)
+{
+	.flags = IFF_TUN | IFF_NO_PI,
+};
+
+FIXTURE_VARIANT_ADD(datapath, tap)
+{
+	.flags = IFF_TAP,
+};
+
+FIXTURE_VARIANT_ADD(datapath, tap_no_pi)
+{
+	.flags = IFF_TAP | IFF_NO_PI,
+};
+
+static bool is_tap(const FIXTURE_VARIANT(datapath) *variant)
+{
+	return variant->flags & IFF_TAP;
+}
+
+static size_t pi_len(const FIXTURE_VARIANT(datapath) *variant)
+{
+	return variant->flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi);
+}
+
+/* Bytes before the IP header: packet info, then Ethernet for TAP. */
+static size_t l2_len(const FIXTURE_VARIANT(datapath) *variant)
+{
+	return pi_len(variant) + (is_tap(variant) ? ETH_HLEN : 0);
+}
+
+FIXTURE_SETUP(datapath)
+{
+	struct ifreq ifr = {};
+
+	self->fd = tun_open(MINITUN_DEV, self->name, variant->flags);
+	ASSERT_LE(0, self->fd) TH_LOG("TUNSETIFF: %s", strerror(-self->fd));
+	ASSERT_EQ(0, if_no_ipv6(self->name));
+
+	if (!is_tap(variant)) {
+		ASSERT_EQ(0, if_set_p2p(self->name, LOCAL_ADDR, PEER_ADDR));
+		return;
+	}
+	ASSERT_EQ(0, if_set_inet(self->name, SIOCSIFADDR, LOCAL_ADDR));
+	ASSERT_EQ(0, if_set_inet(self->name, SIOCSIFNETMASK, "255.255.255.0"));
+	ASSERT_EQ(0, if_set_up(self->name, 1));
+	/* The peer needs no ARP: frames to it leave at once. */
+	ASSERT_EQ(0, run("ip neigh replace %s lladdr 02:00:00:00:01:02 dev %s nud permanent",
+			 PEER_ADDR, self->name));
+	ASSERT_EQ(0, ioctl(self->fd, SIOCGIFHWADDR, &ifr));
+	memcpy(self->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+}
+
+FIXTURE_TEARDOWN(datapath)
+{
+	if (self->ping > 0)
+		kill(self->ping, SIGKILL);
+	close(self->fd);
+}
+
+/*
+ * Check what comes before the IP header of a frame read from the device:
+ * struct tun_pi with the protocol, and for TAP an Ethernet header from the
+ * device to the peer. Returns the IP header.
+ */
+static uint8_t *check_l2(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(datapath) *self,
+			 const FIXTURE_VARIANT(datapath) *variant,
+			 uint8_t *frame, size_t len, uint16_t proto)
+{
+	struct tun_pi *pi = (struct tun_pi *)frame;
+	struct ethhdr *eth;
+
+	ASSERT_LT(l2_len(variant), len);
+	if (pi_len(variant)) {
+		EXPECT_EQ(0, pi->flags);
+		EXPECT_EQ(htons(proto), pi->proto);
+	}
+	if (is_tap(variant)) {
+		eth = (struct ethhdr *)(frame + pi_len(variant));
+		EXPECT_EQ(0, memcmp(peer_mac, eth->h_dest, ETH_ALEN));
+		EXPECT_EQ(0, memcmp(self->mac, eth->h_source, ETH_ALEN));
+		EXPECT_EQ(htons(proto), eth->h_proto);
+	}
+	return frame + l2_len(variant);
+}
+
+/* The mirror image: what a frame written to the device starts with. */
+static uint8_t *put_l2(FIXTURE_DATA(datapath) *self,
+		       const FIXTURE_VARIANT(datapath) *variant,
+		       uint8_t *frame, uint16_t proto)
+{
+	struct tun_pi pi = { 0, htons(proto) };
+	struct ethhdr eth;
+
+	if (pi_len(variant))
+		memcpy(frame, &pi, sizeof(pi));
+	if (is_tap(variant)) {
+		memcpy(eth.h_dest, self->mac, ETH_ALEN);
+		memcpy(eth.h_source, peer_mac, ETH_ALEN);
+		eth.h_proto = htons(proto);
+		memcpy(frame + pi_len(variant), &eth, sizeof(eth));
+	}
+	return frame + l2_len(variant);
+}
+
+static uint32_t inet_addr_of(const char *addr)
+{
+	struct in_addr in;
+
+	inet_pton(AF_INET, addr, &in);
+	return in.s_addr;
+}
+
+/* An IPv4 header from src to dst carrying proto, len bytes in all. */
+static void check_ipv4(struct __test_metadata *_metadata,
+		       const struct iphdr *ip, size_t len, int proto,
+		       const char *src, const char *dst)
+{
+	ASSERT_LE(sizeof(*ip), len);
+	/* version 4, and no options */
+	EXPECT_EQ(0x45, *(const uint8_t *)ip);
+	EXPECT_EQ(len, ntohs(ip->tot_len));
+	EXPECT_EQ(0, ntohs(ip->frag_off) & (IP_MF | IP_OFFMASK));
+	EXPECT_LT(0, ip->ttl);
+	EXPECT_EQ(proto, ip->protocol);
+	EXPECT_EQ(inet_addr_of(src), ip->saddr);
+	EXPECT_EQ(inet_addr_of(dst), ip->daddr);
+	EXPECT_EQ(0, csum(ip, sizeof(*ip)));
+}
+
+/*
+ * Read one frame and check it down to its IPv4 header: from us to the peer,
+ * carrying proto and l4_len bytes of it. Returns the frame's length; the
+ * frame is in self->buf.
+ */
+static ssize_t read_ipv4(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(datapath) *self,
+			 const FIXTURE_VARIANT(datapath) *variant,
+			 int proto, size_t l4_len)
+{
+	struct iphdr *ip;
+	ssize_t n;
+
+	n = read_timeout(self->fd, self->buf, sizeof(self->buf), TIMEOUT_MS);
+	ASSERT_LT(0, n) TH_LOG("read: %s", strerror(-n));
+	ip = (struct iphdr *)check_l2(_metadata, self, variant, self->buf, n,
+				      ETH_P_IP);
+	ASSERT_EQ(sizeof(*ip) + l4_len, n - l2_len(variant));
+	check_ipv4(_metadata, ip, n - l2_len(variant), proto, LOCAL_ADDR,
+		   PEER_ADDR);
+	return n;
+}
+
+static void check_counters(struct __test_metadata *_metadata, const char *name,
+			   long long tx_packets, long long tx_bytes,
+			   long long rx_packets, long long rx_bytes)
+{
+	EXPECT_EQ(tx_packets, if_stat(name, "tx_packets"));
+	EXPECT_EQ(tx_bytes, if_stat(name, "tx_bytes"));
+	EXPECT_EQ(rx_packets, if_stat(name, "rx_packets"));
+	EXPECT_EQ(rx_bytes, if_stat(name, "rx_bytes"));
+	EXPECT_EQ(0, if_stat(name, "tx_dropped"));
+	EXPECT_EQ(0, if_stat(name, "rx_dropped"));
+	EXPECT_EQ(0, if_stat(name, "rx_errors"));
+}
+
+TEST_F(datapath, udp_datagram_is_read_byte_for_byte)
+{
+	static const char payload[] = "a datagram routed into minitun";
+	struct sockaddr_in me;
+	socklen_t me_len = sizeof(me);
+	struct udphdr *udp;
+	struct iphdr *ip;
+	ssize_t n;
+	int sock;
+
+	sock = udp_connect(PEER_ADDR, UDP_PORT);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, getsockname(sock, (struct sockaddr *)&me, &me_len));
+	ASSERT_EQ(sizeof(payload), send(sock, payload, sizeof(payload), 0));
+
+	n = read_ipv4(_metadata, self, variant, IPPROTO_UDP,
+		      sizeof(*udp) + sizeof(payload));
+	ip = (struct iphdr *)(self->buf + l2_len(variant));
+	udp = (struct udphdr *)(ip + 1);
+	EXPECT_EQ(me.sin_port, udp->source);
+	EXPECT_EQ(htons(UDP_PORT), udp->dest);
+	EXPECT_EQ(sizeof(*udp) + sizeof(payload), ntohs(udp->len));
+	/* no checksum offload: the stack filled in the real one */
+	EXPECT_NE(0, udp->check);
+	EXPECT_EQ(0, csum_fold(csum_add(pseudo4(ip, ntohs(udp->len)), udp,
+					ntohs(udp->len))));
+	EXPECT_EQ(0, memcmp(payload, udp + 1, sizeof(payload)));
+
+	/* tx counts what the reader took, without the packet info */
+	check_counters(_metadata, self->name, 1, n - pi_len(variant), 0, 0);
+	close(sock);
+}
+
+/* Turn an echo request read from the device into its reply, in place. */
+static void make_echo_reply(struct iphdr *ip, size_t len)
+{
+	struct icmphdr *icmp = (struct icmphdr *)(ip + 1);
+	uint32_t addr = ip->saddr;
+
+	ip->saddr = ip->daddr;
+	ip->daddr = addr;
+	ip->check = 0;
+	ip->check = csum(ip, sizeof(*ip));
+	icmp->type = ICMP_ECHOREPLY;
+	icmp->checksum = 0;
+	icmp->checksum = csum(icmp, len - sizeof(*ip));
+}
+
+static pid_t start_ping(void)
+{
+	char size[16], pattern[16];
+	pid_t pid;
+
+	snprintf(size, sizeof(size), "%d", PING_SIZE);
+	snprintf(pattern, sizeof(pattern), "%x", PING_PATTERN);
+	pid = fork();
+	if (!pid) {
+		/* its summary is not TAP */
+		freopen("/dev/null", "w", stdout);
+		execlp("ping", "ping", "-n", "-q", "-c", "1", "-W", "10",
+		       "-s", size, "-p", pattern, PEER_ADDR, NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+TEST_F(datapath, ping_is_answered_through_the_device)
+{
+	struct icmphdr *icmp;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	size_t ip_len, i;
+	int status;
+	pid_t ping;
+	ssize_t n;
+
+	ping = start_ping();
+	ASSERT_LT(0, ping);
+	self->ping = ping;
+	n = read_ipv4(_metadata, self, variant, IPPROTO_ICMP,
+		      sizeof(*icmp) + PING_SIZE);
+	ip = (struct iphdr *)(self->buf + l2_len(variant));
+	ip_len = n - l2_len(variant);
+	icmp = (struct icmphdr *)(ip + 1);
+	EXPECT_EQ(ICMP_ECHO, icmp->type);
+	EXPECT_EQ(0, icmp->code);
+	EXPECT_EQ(1, ntohs(icmp->un.echo.sequence));
+	EXPECT_EQ(0, csum(icmp, ip_len - sizeof(*ip)));
+	for (i = PING_TIMESTAMP; i < PING_SIZE; i++)
+		EXPECT_EQ(PING_PATTERN, ((uint8_t *)(icmp + 1))[i]);
+
+	/* Answer as the peer would; ping only succeeds if it gets it. */
+	make_echo_reply(ip, ip_len);
+	if (is_tap(variant)) {
+		eth = (struct ethhdr *)(self->buf + pi_len(variant));
+		memcpy(eth->h_dest, self->mac, ETH_ALEN);
+		memcpy(eth->h_source, peer_mac, ETH_ALEN);
+	}
+	EXPECT_EQ(n, write(self->fd, self->buf, n));
+
+	ASSERT_EQ(ping, waitpid(ping, &status, 0));
+	self->ping = 0;
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	check_counters(_metadata, self->name, 1, n - pi_len(variant),
+		       1, n - pi_len(variant));
+}
+
+/* An echo request from the peer to us, after the layer 2 headers. */
+static size_t build_echo4(uint8_t *p, const uint8_t *payload, size_t len)
+{
+	struct iphdr *ip = (struct iphdr *)p;
+	struct icmphdr *icmp = (struct icmphdr *)(ip + 1);
+	size_t total = sizeof(*ip) + sizeof(*icmp) + len;
+
+	memset(ip, 0, sizeof(*ip) + sizeof(*icmp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(total);
+	ip->id = htons(1);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = inet_addr_of(PEER_ADDR);
+	ip->daddr = inet_addr_of(LOCAL_ADDR);
+	ip->check = csum(ip, sizeof(*ip));
+	icmp->type = ICMP_ECHO;
+	icmp->un.echo.id = htons(ECHO_ID);
+	icmp->un.echo.sequence = htons(ECHO_SEQ);
+	memcpy(icmp + 1, payload, len);
+	icmp->checksum = csum(icmp, sizeof(*icmp) + len);
+	return total;
+}
+
+TEST_F(datapath, written_echo_request_is_answered)
+{
+	static const uint8_t payload[] = "echo through minitun, IPv4";
+	size_t request;
+	struct icmphdr *icmp;
+	struct iphdr *ip;
+	ssize_t n;
+
+	request = l2_len(variant) +
+		  build_echo4(put_l2(self, variant, self->out, ETH_P_IP),
+			      payload, sizeof(payload));
+	ASSERT_EQ(request, write(self->fd, self->out, request));
+
+	n = read_ipv4(_metadata, self, variant, IPPROTO_ICMP,
+		      sizeof(*icmp) + sizeof(payload));
+	ip = (struct iphdr *)(self->buf + l2_len(variant));
+	icmp = (struct icmphdr *)(ip + 1);
+	EXPECT_EQ(ICMP_ECHOREPLY, icmp->type);
+	EXPECT_EQ(0, icmp->code);
+	EXPECT_EQ(htons(ECHO_ID), icmp->un.echo.id);
+	EXPECT_EQ(htons(ECHO_SEQ), icmp->un.echo.sequence);
+	EXPECT_EQ(0, csum(icmp, sizeof(*icmp) + sizeof(payload)));
+	EXPECT_EQ(0, memcmp(payload, icmp + 1, sizeof(payload)));
+
+	check_counters(_metadata, self->name, 1, n - pi_len(variant),
+		       1, request - pi_len(variant));
+}
+
+/*
+ * IPv6 on the device, with no link-local address and no DAD, so that the
+ * stack has as little as possible of its own to say; TAP's peer needs no
+ * neighbour discovery.
+ */
+static void setup_ipv6(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(datapath) *self,
+		       const FIXTURE_VARIANT(datapath) *variant)
+{
+	ASSERT_EQ(0, run("ip link set dev %s addrgenmode none", self->name));
+	ASSERT_EQ(0, write_number(0, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+				  self->name));
+	ASSERT_EQ(0, run("ip -6 addr add %s/64 dev %s nodad", LOCAL_ADDR6,
+			 self->name));
+	if (is_tap(variant))
+		ASSERT_EQ(0, run("ip -6 neigh replace %s lladdr 02:00:00:00:01:02 dev %s nud permanent",
+				 PEER_ADDR6, self->name));
+}
+
+static size_t build_echo6(uint8_t *p, const uint8_t *payload, size_t len)
+{
+	struct ip6_hdr *ip6 = (struct ip6_hdr *)p;
+	struct icmp6_hdr *icmp6 = (struct icmp6_hdr *)(ip6 + 1);
+	size_t plen = sizeof(*icmp6) + len;
+
+	memset(ip6, 0, sizeof(*ip6) + sizeof(*icmp6));
+	ip6->ip6_flow = htonl(6 << 28);
+	ip6->ip6_plen = htons(plen);
+	ip6->ip6_nxt = IPPROTO_ICMPV6;
+	ip6->ip6_hlim = 64;
+	inet_pton(AF_INET6, PEER_ADDR6, &ip6->ip6_src);
+	inet_pton(AF_INET6, LOCAL_ADDR6, &ip6->ip6_dst);
+	icmp6->icmp6_type = ICMP6_ECHO_REQUEST;
+	icmp6->icmp6_id = htons(ECHO_ID);
+	icmp6->icmp6_seq = htons(ECHO_SEQ);
+	memcpy(icmp6 + 1, payload, len);
+	icmp6->icmp6_cksum = csum_fold(csum_add(pseudo6(ip6, plen), icmp6, plen));
+	return sizeof(*ip6) + plen;
+}
+
+static bool is_echo_reply6(const FIXTURE_VARIANT(datapath) *variant,
+			   const uint8_t *frame, size_t len)
+{
+	const struct ip6_hdr *ip6 = (const void *)(frame + l2_len(variant));
+	const struct icmp6_hdr *icmp6 = (const void *)(ip6 + 1);
+
+	return len >= l2_len(variant) + sizeof(*ip6) + sizeof(*icmp6) &&
+	       (ip6->ip6_vfc >> 4) == 6 && ip6->ip6_nxt == IPPROTO_ICMPV6 &&
+	       icmp6->icmp6_type == ICMP6_ECHO_REPLY;
+}
+
+TEST_F(datapath, written_echo_request_v6_is_answered)
+{
+	static const uint8_t payload[] = "echo through minitun, IPv6";
+	struct in6_addr local, peer;
+	long long tx_bytes = 0;
+	struct icmp6_hdr *icmp6;
+	struct ip6_hdr *ip6;
+	size_t request;
+	int reads = 0;
+	ssize_t n;
+
+	setup_ipv6(_metadata, self, variant);
+	request = l2_len(variant) +
+		  build_echo6(put_l2(self, variant, self->out, ETH_P_IPV6),
+			      payload, sizeof(payload));
+	ASSERT_EQ(request, write(self->fd, self->out, request));
+
+	/* The stack may announce itself (MLD) before it answers. */
+	do {
+		n = read_timeout(self->fd, self->buf, sizeof(self->buf), TIMEOUT_MS);
+		ASSERT_LT(0, n) TH_LOG("read %d: %s", reads, strerror(-n));
+		reads++;
+		tx_bytes += n - pi_len(variant);
+	} while (!is_echo_reply6(variant, self->buf, n) && reads < MAX_SKIPPED);
+
+	ip6 = (struct ip6_hdr *)check_l2(_metadata, self, variant, self->buf, n,
+					 ETH_P_IPV6);
+	ASSERT_TRUE(is_echo_reply6(variant, self->buf, n));
+	ASSERT_EQ(sizeof(*ip6) + sizeof(*icmp6) + sizeof(payload),
+		  n - l2_len(variant));
+	inet_pton(AF_INET6, LOCAL_ADDR6, &local);
+	inet_pton(AF_INET6, PEER_ADDR6, &peer);
+	EXPECT_EQ(sizeof(*icmp6) + sizeof(payload), ntohs(ip6->ip6_plen));
+	EXPECT_EQ(0, memcmp(&local, &ip6->ip6_src, sizeof(local)));
+	EXPECT_EQ(0, memcmp(&peer, &ip6->ip6_dst, sizeof(peer)));
+	EXPECT_LT(0, ip6->ip6_hlim);
+
+	icmp6 = (struct icmp6_hdr *)(ip6 + 1);
+	EXPECT_EQ(0, icmp6->icmp6_code);
+	EXPECT_EQ(htons(ECHO_ID), icmp6->icmp6_id);
+	EXPECT_EQ(htons(ECHO_SEQ), icmp6->icmp6_seq);
+	EXPECT_EQ(0, csum_fold(csum_add(pseudo6(ip6, ntohs(ip6->ip6_plen)),
+					icmp6, ntohs(ip6->ip6_plen))));
+	EXPECT_EQ(0, memcmp(payload, icmp6 + 1, sizeof(payload)));
+
+	check_counters(_metadata, self->name, reads, tx_bytes,
+		       1, request - pi_len(variant));
+}
+
+TEST_F(datapath, short_read_truncates_the_packet)
+{
+	static const char payload[] = "a datagram longer than the buffer";
+	size_t want = l2_len(variant) + sizeof(struct iphdr);
+	struct tun_pi *pi = (struct tun_pi *)self->buf;
+	size_t full;
+	int sock;
+
+	sock = udp_connect(PEER_ADDR, UDP_PORT);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(sizeof(payload), send(sock, payload, sizeof(payload), 0));
+	full = (is_tap(variant) ? ETH_HLEN : 0) + sizeof(struct iphdr) +
+	       sizeof(struct udphdr) + sizeof(payload);
+
+	/* room for the headers up to IP's, not for UDP's or the payload */
+	ASSERT_EQ(want, read(self->fd, self->buf, want));
+	if (pi_len(variant)) {
+		EXPECT_EQ(TUN_PKT_STRIP, pi->flags);
+		EXPECT_EQ(htons(ETH_P_IP), pi->proto);
+	}
+	check_ipv4(_metadata,
+		   (struct iphdr *)(self->buf + l2_len(variant)),
+		   full - (is_tap(variant) ? ETH_HLEN : 0), IPPROTO_UDP,
+		   LOCAL_ADDR, PEER_ADDR);
+
+	/* The rest of the packet is gone, and it counts whole. */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	check_counters(_metadata, self->name, 1, full, 0, 0);
+	close(sock);
+}
+
+TEST_HARNESS_MAIN
