@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reader's side of the ring: a blocking read sleeps until a packet
+ * comes and a non-blocking one does not; poll and epoll see the ring fill
+ * and empty and the link go up and down; a signal interrupts a sleeping
+ * read; deleting the device wakes its sleeping readers and leaves their
+ * files answering EBADFD and EPOLLERR; O_ASYNC brings SIGIO per packet.
+ *
+ * What wakes the test comes from a second thread after DELAY_MS, so that
+ * the test is asleep in the call under test when it happens.
+ */
+
+#define _GNU_SOURCE
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define LOCAL_ADDR	"10.2.0.1"
+#define PEER_ADDR	"10.2.0.2"
+#define UDP_PORT	4789
+#define DELAY_MS	300
+#define TIMEOUT_MS	5000
+#define PAYLOAD		"for the reader"
+#define PACKET_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(PAYLOAD))
+
+static volatile sig_atomic_t signals_caught;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	signals_caught++;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+FIXTURE(reader)
+{
+	char name[IFNAMSIZ];
+	int fd;
+	int udp;
+	int epoll;
+	uint8_t buf[2048];
+};
+
+FIXTURE_SETUP(reader)
+{
+	self->epoll = -1;
+	self->fd = tun_open(MINITUN_DEV, self->name, IFF_TUN | IFF_NO_PI);
+	ASSERT_LE(0, self->fd) TH_LOG("TUNSETIFF: %s", strerror(-self->fd));
+	ASSERT_EQ(0, if_no_ipv6(self->name));
+	ASSERT_EQ(0, if_set_p2p(self->name, LOCAL_ADDR, PEER_ADDR));
+	self->udp = udp_connect(PEER_ADDR, UDP_PORT);
+	ASSERT_LE(0, self->udp);
+}
+
+FIXTURE_TEARDOWN(reader)
+{
+	if (self->epoll >= 0)
+		close(self->epoll);
+	close(self->udp);
+	close(self->fd);
+}
+
+static int send_datagram(FIXTURE_DATA(reader) *self)
+{
+	return send(self->udp, PAYLOAD, sizeof(PAYLOAD), 0) ==
+	       sizeof(PAYLOAD) ? 0 : -errno;
+}
+
+/* A read that returned exactly the datagram send_datagram() sent. */
+static void check_datagram(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(reader) *self, ssize_t n)
+{
+	ASSERT_EQ(PACKET_LEN, n) TH_LOG("read: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(PAYLOAD, self->buf + PACKET_LEN - sizeof(PAYLOAD),
+			    sizeof(PAYLOAD)));
+}
+
+/* What another thread does to the device after DELAY_MS. */
+enum action {
+	SEND_DATAGRAM,
+	SIGNAL_READER,
+	SIGNAL_THEN_SEND,
+	SET_LINK_UP,
+	DELETE_LINK,
+};
+
+struct later {
+	pthread_t thread;
+	enum action action;
+	FIXTURE_DATA(reader) *self;
+	pthread_t reader;
+	int ret;
+};
+
+static void *later_run(void *arg)
+{
+	struct later *l = arg;
+
+	sleep_ms(DELAY_MS);
+	switch (l->action) {
+	case SEND_DATAGRAM:
+		l->ret = send_datagram(l->self);
+		break;
+	case SIGNAL_READER:
+		l->ret = pthread_kill(l->reader, SIGUSR1);
+		break;
+	case SIGNAL_THEN_SEND:
+		l->ret = pthread_kill(l->reader, SIGUSR1);
+		sleep_ms(DELAY_MS);
+		if (!l->ret)
+			l->ret = send_datagram(l->self);
+		break;
+	case SET_LINK_UP:
+		l->ret = if_set_up(l->self->name, 1);
+		break;
+	case DELETE_LINK:
+		l->ret = run("ip link del dev %s", l->self->name);
+		break;
+	}
+	return NULL;
+}
+
+static void later_start(struct __test_metadata *_metadata, struct later *l,
+			FIXTURE_DATA(reader) *self, enum action action)
+{
+	l->action = action;
+	l->self = self;
+	l->reader = pthread_self();
+	l->ret = -1;
+	ASSERT_EQ(0, pthread_create(&l->thread, NULL, later_run, l));
+}
+
+/* The action's result, once it is done. */
+static int later_join(struct later *l)
+{
+	pthread_join(l->thread, NULL);
+	return l->ret;
+}
+
+TEST_F(reader, blocking_read_sleeps_until_a_packet_arrives)
+{
+	long long start, slept;
+	struct later l;
+	ssize_t n;
+
+	later_start(_metadata, &l, self, SEND_DATAGRAM);
+	start = now_ms();
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	slept = now_ms() - start;
+	ASSERT_EQ(0, later_join(&l));
+
+	check_datagram(_metadata, self, n);
+	EXPECT_LE(DELAY_MS / 2, slept);
+	/* xmit found the reader asleep on the socket's wait queue */
+	EXPECT_EQ(1, ethtool_stat(self->name, "tx_queue_0_wakeups"));
+}
+
+TEST_F(reader, nonblocking_read_of_an_empty_ring_gives_eagain)
+{
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+
+	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, send_datagram(self));
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* the one packet, found without sleeping */
+	EXPECT_EQ(0, ethtool_stat(self->name, "tx_queue_0_wakeups"));
+}
+
+static short poll_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	return poll(&pfd, 1, 0) < 0 ? -1 : pfd.revents;
+}
+
+TEST_F(reader, poll_sees_a_packet_while_it_is_queued)
+{
+	ASSERT_EQ(POLLOUT, poll_now(self->fd));
+
+	ASSERT_EQ(0, send_datagram(self));
+	ASSERT_EQ(0, send_datagram(self));
+	EXPECT_EQ(POLLIN | POLLOUT, poll_now(self->fd));
+
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(POLLIN | POLLOUT, poll_now(self->fd));
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(POLLOUT, poll_now(self->fd));
+}
+
+TEST_F(reader, poll_sleeps_until_a_packet_arrives)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	long long start, slept;
+	struct later l;
+
+	later_start(_metadata, &l, self, SEND_DATAGRAM);
+	start = now_ms();
+	ASSERT_EQ(1, poll(&pfd, 1, TIMEOUT_MS));
+	slept = now_ms() - start;
+	ASSERT_EQ(0, later_join(&l));
+
+	EXPECT_EQ(POLLIN, pfd.revents);
+	EXPECT_LE(DELAY_MS / 2, slept);
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+}
+
+static void epoll_watch(struct __test_metadata *_metadata,
+			FIXTURE_DATA(reader) *self, unsigned int events)
+{
+	struct epoll_event ev = { .events = events };
+
+	self->epoll = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, self->epoll);
+	ASSERT_EQ(0, epoll_ctl(self->epoll, EPOLL_CTL_ADD, self->fd, &ev));
+}
+
+/* The events epoll reports for the file within timeout_ms, or 0. */
+static unsigned int epoll_events(FIXTURE_DATA(reader) *self, int timeout_ms)
+{
+	struct epoll_event ev;
+	int n;
+
+	n = epoll_wait(self->epoll, &ev, 1, timeout_ms);
+	return n == 1 ? ev.events : 0;
+}
+
+TEST_F(reader, epollin_comes_with_a_packet_and_goes_when_it_is_read)
+{
+	epoll_watch(_metadata, self, EPOLLIN | EPOLLOUT);
+	ASSERT_EQ(EPOLLOUT, epoll_events(self, 0));
+
+	ASSERT_EQ(0, send_datagram(self));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, epoll_events(self, 0));
+
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(EPOLLOUT, epoll_events(self, 0));
+}
+
+TEST_F(reader, epoll_wait_sleeps_until_a_packet_arrives)
+{
+	long long start, slept;
+	struct later l;
+
+	epoll_watch(_metadata, self, EPOLLIN);
+	ASSERT_EQ(0, epoll_events(self, 0));
+
+	later_start(_metadata, &l, self, SEND_DATAGRAM);
+	start = now_ms();
+	EXPECT_EQ(EPOLLIN, epoll_events(self, TIMEOUT_MS));
+	slept = now_ms() - start;
+	ASSERT_EQ(0, later_join(&l));
+	EXPECT_LE(DELAY_MS / 2, slept);
+}
+
+TEST_F(reader, epollout_follows_the_link_state)
+{
+	long long start, slept;
+	struct later l;
+
+	epoll_watch(_metadata, self, EPOLLOUT);
+	ASSERT_EQ(EPOLLOUT, epoll_events(self, 0));
+
+	ASSERT_EQ(0, if_set_up(self->name, 0));
+	EXPECT_EQ(0, epoll_events(self, 0));
+
+	/* Bringing the link up must wake a writer waiting for EPOLLOUT. */
+	later_start(_metadata, &l, self, SET_LINK_UP);
+	start = now_ms();
+	EXPECT_EQ(EPOLLOUT, epoll_events(self, TIMEOUT_MS));
+	slept = now_ms() - start;
+	ASSERT_EQ(0, later_join(&l));
+	EXPECT_LE(DELAY_MS / 2, slept);
+	EXPECT_GT(TIMEOUT_MS, slept);
+}
+
+static void catch_sigusr1(struct __test_metadata *_metadata, int flags)
+{
+	struct sigaction sa = { .sa_handler = count_signal, .sa_flags = flags };
+
+	signals_caught = 0;
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+}
+
+TEST_F(reader, signal_interrupts_a_blocked_read_with_eintr)
+{
+	struct later l;
+	ssize_t n;
+
+	catch_sigusr1(_metadata, 0);
+	later_start(_metadata, &l, self, SIGNAL_READER);
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ(0, later_join(&l));
+
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(1, signals_caught);
+
+	/* nothing was lost: the next packet reads normally */
+	ASSERT_EQ(0, send_datagram(self));
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+}
+
+TEST_F(reader, signal_with_sa_restart_resumes_the_read)
+{
+	struct later l;
+	ssize_t n;
+
+	catch_sigusr1(_metadata, SA_RESTART);
+	later_start(_metadata, &l, self, SIGNAL_THEN_SEND);
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ(0, later_join(&l));
+
+	EXPECT_EQ(1, signals_caught);
+	check_datagram(_metadata, self, n);
+}
+
+TEST_F(reader, link_del_wakes_a_blocked_reader_with_efault)
+{
+	long long start, slept;
+	struct later l;
+	ssize_t n;
+
+	later_start(_metadata, &l, self, DELETE_LINK);
+	start = now_ms();
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	slept = now_ms() - start;
+	ASSERT_EQ(0, later_join(&l));
+
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_LE(DELAY_MS / 2, slept);
+	EXPECT_EQ(-1, read_number("/sys/class/net/%s/ifindex", self->name));
+}
+
+TEST_F(reader, link_del_wakes_a_blocked_epoll_wait_with_epollerr)
+{
+	struct later l;
+
+	epoll_watch(_metadata, self, EPOLLIN);
+	later_start(_metadata, &l, self, DELETE_LINK);
+	EXPECT_EQ(EPOLLERR, epoll_events(self, TIMEOUT_MS));
+	ASSERT_EQ(0, later_join(&l));
+}
+
+TEST_F(reader, file_of_a_deleted_device_answers_ebadfd_and_epollerr)
+{
+	struct ifreq ifr = {};
+
+	ASSERT_EQ(0, send_datagram(self));
+	ASSERT_EQ(0, run("ip link del dev %s", self->name));
+
+	/* the packet that was queued went with the device */
+	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(EBADFD, errno);
+	EXPECT_EQ(-1, write(self->fd, self->buf, PACKET_LEN));
+	EXPECT_EQ(EBADFD, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, TUNGETIFF, &ifr));
+	EXPECT_EQ(EBADFD, errno);
+	EXPECT_EQ(POLLERR, poll_now(self->fd));
+
+	epoll_watch(_metadata, self, EPOLLIN | EPOLLOUT);
+	EXPECT_EQ(EPOLLERR, epoll_events(self, 0));
+}
+
+TEST_F(reader, o_async_sends_sigio_for_each_queued_packet)
+{
+	struct timespec none = { 0, 0 }, timeout = { TIMEOUT_MS / 1000, 0 };
+	siginfo_t info;
+	sigset_t sigio;
+
+	sigemptyset(&sigio);
+	sigaddset(&sigio, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &sigio, NULL));
+	/* with F_SETSIG, SIGIO says which file and why */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETSIG, SIGIO));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_ASYNC));
+	while (sigtimedwait(&sigio, &info, &none) == SIGIO)
+		;
+
+	ASSERT_EQ(0, send_datagram(self));
+	ASSERT_EQ(SIGIO, sigtimedwait(&sigio, &info, &timeout));
+	EXPECT_EQ(self->fd, info.si_fd);
+	EXPECT_EQ(POLL_IN, info.si_code);
+	EXPECT_EQ(-1, sigtimedwait(&sigio, &info, &none));
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+
+	/* and none once O_ASYNC is off */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
+	ASSERT_EQ(0, send_datagram(self));
+	EXPECT_EQ(-1, sigtimedwait(&sigio, &info, &none));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_HARNESS_MAIN
