@@ -158,18 +158,32 @@ static int later_join(struct later *l)
 	return l->ret;
 }
 
-TEST_F(reader, blocking_read_sleeps_until_a_packet_arrives)
+/* read() while another thread does action; *slept is how long it took. */
+static ssize_t read_while(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(reader) *self, enum action action,
+			  long long *slept)
 {
-	long long start, slept;
+	long long start;
 	struct later l;
 	ssize_t n;
+	int err;
 
-	later_start(_metadata, &l, self, SEND_DATAGRAM);
+	later_start(_metadata, &l, self, action);
 	start = now_ms();
 	n = read(self->fd, self->buf, sizeof(self->buf));
-	slept = now_ms() - start;
+	err = errno;
+	*slept = now_ms() - start;
 	ASSERT_EQ(0, later_join(&l));
+	errno = err;
+	return n;
+}
 
+TEST_F(reader, blocking_read_sleeps_until_a_packet_arrives)
+{
+	long long slept;
+	ssize_t n;
+
+	n = read_while(_metadata, self, SEND_DATAGRAM, &slept);
 	check_datagram(_metadata, self, n);
 	EXPECT_LE(DELAY_MS / 2, slept);
 	/* xmit found the reader asleep on the socket's wait queue */
@@ -308,17 +322,15 @@ static void catch_sigusr1(struct __test_metadata *_metadata, int flags)
 
 TEST_F(reader, signal_interrupts_a_blocked_read_with_eintr)
 {
-	struct later l;
+	long long slept;
 	ssize_t n;
 
 	catch_sigusr1(_metadata, 0);
-	later_start(_metadata, &l, self, SIGNAL_READER);
-	n = read(self->fd, self->buf, sizeof(self->buf));
-	ASSERT_EQ(0, later_join(&l));
-
+	n = read_while(_metadata, self, SIGNAL_READER, &slept);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ(1, signals_caught);
+	EXPECT_LE(DELAY_MS / 2, slept);
 
 	/* nothing was lost: the next packet reads normally */
 	ASSERT_EQ(0, send_datagram(self));
@@ -327,30 +339,23 @@ TEST_F(reader, signal_interrupts_a_blocked_read_with_eintr)
 
 TEST_F(reader, signal_with_sa_restart_resumes_the_read)
 {
-	struct later l;
+	long long slept;
 	ssize_t n;
 
 	catch_sigusr1(_metadata, SA_RESTART);
-	later_start(_metadata, &l, self, SIGNAL_THEN_SEND);
-	n = read(self->fd, self->buf, sizeof(self->buf));
-	ASSERT_EQ(0, later_join(&l));
-
+	n = read_while(_metadata, self, SIGNAL_THEN_SEND, &slept);
 	EXPECT_EQ(1, signals_caught);
+	/* slept through the signal until the packet came */
+	EXPECT_LE(DELAY_MS, slept);
 	check_datagram(_metadata, self, n);
 }
 
 TEST_F(reader, link_del_wakes_a_blocked_reader_with_efault)
 {
-	long long start, slept;
-	struct later l;
+	long long slept;
 	ssize_t n;
 
-	later_start(_metadata, &l, self, DELETE_LINK);
-	start = now_ms();
-	n = read(self->fd, self->buf, sizeof(self->buf));
-	slept = now_ms() - start;
-	ASSERT_EQ(0, later_join(&l));
-
+	n = read_while(_metadata, self, DELETE_LINK, &slept);
 	EXPECT_EQ(-1, n);
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_LE(DELAY_MS / 2, slept);
