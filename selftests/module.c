@@ -38,7 +38,7 @@ TEST(open_and_close)
 	EXPECT_EQ(0, close(fd));
 }
 
-static long long refcnt(void)
+static long long module_refcnt(void)
 {
 	return read_number("/sys/module/minitun/refcnt");
 }
@@ -51,22 +51,22 @@ static int rmmod(void)
 
 TEST(rmmod_refused_while_file_open)
 {
-	long long before = refcnt();
+	long long before = module_refcnt();
 	int fd = open(MINITUN_DEV, O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_LT(before, refcnt());
+	EXPECT_LT(before, module_refcnt());
 	EXPECT_EQ(-EWOULDBLOCK, rmmod());
 	EXPECT_EQ(0, access(MINITUN_DEV, F_OK));
 	EXPECT_EQ(0, close(fd));
-	EXPECT_EQ(before, refcnt());
+	EXPECT_EQ(before, module_refcnt());
 }
 
 /* No file open, only the device: its persist flag holds the module. */
 TEST(rmmod_refused_while_persistent_device)
 {
 	char name[IFNAMSIZ] = PERSISTENT_NAME;
-	long long before = refcnt();
+	long long before = module_refcnt();
 	int fd;
 
 	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
@@ -74,7 +74,7 @@ TEST(rmmod_refused_while_persistent_device)
 	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1));
 	ASSERT_EQ(0, close(fd));
 
-	EXPECT_LT(0, refcnt());
+	EXPECT_LT(0, module_refcnt());
 	EXPECT_EQ(-EWOULDBLOCK, rmmod());
 	EXPECT_EQ(0, access("/sys/class/net/" PERSISTENT_NAME, F_OK));
 
@@ -82,7 +82,7 @@ TEST(rmmod_refused_while_persistent_device)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 0));
 	ASSERT_EQ(0, close(fd));
-	EXPECT_EQ(before, refcnt());
+	EXPECT_EQ(before, module_refcnt());
 	EXPECT_NE(0, access("/sys/class/net/" PERSISTENT_NAME, F_OK));
 }
 
@@ -91,7 +91,7 @@ TEST(rmmod_clean_then_loaded_again)
 	char name[IFNAMSIZ] = "";
 	int fd;
 
-	ASSERT_EQ(0, refcnt()) TH_LOG("something still holds the module");
+	ASSERT_EQ(0, module_refcnt()) TH_LOG("something still holds the module");
 	ASSERT_EQ(0, rmmod());
 	EXPECT_NE(0, access("/sys/module/minitun", F_OK));
 	EXPECT_NE(0, access(MINITUN_DEV, F_OK));
