@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races and lifecycle under load, in seeded rounds. Each round is a child in
+ * a network namespace of its own, with a multiqueue device: a reader per
+ * queue, a poller, a writer and a UDP sender keep packets moving both ways
+ * while a chaos thread changes tx_queue_len, toggles carrier and link state,
+ * detaches and attaches queues, closes and reopens files, makes the device
+ * persistent and not, and tries to unload the module. The round ends by
+ * deleting the device under its readers, closing everything, or leaving
+ * the namespace to die with the device in it.
+ *
+ * After each round: every packet read is in the device's tx counters and
+ * every packet written in its rx counters, exactly; the module is back to
+ * no reference and unloads, and is loaded again for the next round.
+ *
+ * MINITUN_STRESS_SECONDS (default 20) and MINITUN_STRESS_SEED set the run.
+ */
+
+#define _GNU_SOURCE
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define STRESS_DEV	"st0"
+#define MAX_QUEUES	4
+#define LOCAL_ADDR	"10.88.0.1"
+#define PEER_ADDR	"10.88.0.2"
+#define WRITER_PORT	7000
+
+struct round;
+
+struct queue {
+	struct round *round;
+	pthread_rwlock_t lock;	/* the chaos thread swaps fd under it */
+	int fd;			/* -1 while closed */
+	atomic_ullong read;	/* packets this queue's reader got */
+};
+
+struct round {
+	uint64_t seed;
+	int nqueues;
+	struct queue queues[MAX_QUEUES];
+	atomic_bool traffic;	/* sender and writer run while set */
+	atomic_bool stop;
+	atomic_bool gone;	/* the device was deleted */
+	atomic_ullong written;	/* writes the stack accepted */
+	atomic_ullong polled;
+	unsigned long long rx_base, tx_base;
+	char failure[256];
+};
+
+static int open_queue(void)
+{
+	char name[IFNAMSIZ] = STRESS_DEV;
+
+	return tun_open(MINITUN_DEV, name,
+			IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE);
+}
+
+/*
+ * Blocking reads, on a file of its own (a dup) so that the chaos thread can
+ * close the queue's descriptor meanwhile; stopped by a signal.
+ */
+static void *reader(void *arg)
+{
+	struct queue *q = arg;
+	struct round *r = q->round;
+	char buf[2048];
+	ssize_t n;
+	int fd;
+
+	while (!atomic_load(&r->stop)) {
+		pthread_rwlock_rdlock(&q->lock);
+		fd = q->fd >= 0 ? dup(q->fd) : -1;
+		pthread_rwlock_unlock(&q->lock);
+		if (fd < 0) {
+			usleep(1000);
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			atomic_fetch_add(&q->read, 1);
+		else if (errno != EINTR)
+			usleep(1000);	/* EBADFD, EFAULT: the device went */
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *poller(void *arg)
+{
+	struct round *r = arg;
+	struct pollfd pfd;
+	int i;
+
+	while (!atomic_load(&r->stop)) {
+		for (i = 0; i < r->nqueues; i++) {
+			pthread_rwlock_rdlock(&r->queues[i].lock);
+			pfd.fd = r->queues[i].fd;
+			pfd.events = POLLIN | POLLOUT;
+			if (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0)
+				atomic_fetch_add(&r->polled, 1);
+			pthread_rwlock_unlock(&r->queues[i].lock);
+		}
+		usleep(500);
+	}
+	return NULL;
+}
+
+static uint16_t checksum(const void *data, size_t len)
+{
+	const uint16_t *p = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* A UDP datagram from the peer to the writer's socket, as a reader sees it. */
+static size_t build_packet(uint8_t *buf, size_t payload)
+{
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	size_t len = sizeof(*ip) + sizeof(*udp) + payload;
+
+	memset(buf, 0, len);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(len);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	inet_pton(AF_INET, PEER_ADDR, &ip->saddr);
+	inet_pton(AF_INET, LOCAL_ADDR, &ip->daddr);
+	ip->check = checksum(ip, sizeof(*ip));
+	udp->source = htons(WRITER_PORT + 1);
+	udp->dest = htons(WRITER_PORT);
+	udp->len = htons(sizeof(*udp) + payload);
+	return len;	/* UDP checksum 0: none, allowed over IPv4 */
+}
+
+static void *writer(void *arg)
+{
+	struct round *r = arg;
+	uint64_t rng = r->seed ^ 0x77;
+	uint8_t packet[256];
+	size_t len = build_packet(packet, 64);
+	struct queue *q;
+
+	while (!atomic_load(&r->stop)) {
+		if (!atomic_load(&r->traffic)) {
+			usleep(1000);
+			continue;
+		}
+		q = &r->queues[next_rand(&rng) % r->nqueues];
+		pthread_rwlock_rdlock(&q->lock);
+		if (q->fd >= 0 && write(q->fd, packet, len) == (ssize_t)len)
+			atomic_fetch_add(&r->written, 1);
+		pthread_rwlock_unlock(&q->lock);
+	}
+	return NULL;
+}
+
+/* UDP from the stack into the device, on several flows so that several
+ * queues get some.
+ */
+static void *sender(void *arg)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct round *r = arg;
+	char payload[64] = "stress";
+	int fd, port = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
+	while (!atomic_load(&r->stop)) {
+		if (!atomic_load(&r->traffic)) {
+			usleep(1000);
+			continue;
+		}
+		to.sin_port = htons(9000 + port++ % 16);
+		sendto(fd, payload, sizeof(payload), MSG_DONTWAIT,
+		       (struct sockaddr *)&to, sizeof(to));
+	}
+	close(fd);
+	return NULL;
+}
+
+static void try_rmmod(struct round *r)
+{
+	/* In use: the kernel must refuse, whatever else is going on. */
+	if (!syscall(SYS_delete_module, "minitun", O_NONBLOCK))
+		snprintf(r->failure, sizeof(r->failure),
+			 "rmmod succeeded with the device in use");
+}
+
+static void chaos_step(struct round *r, uint64_t *rng)
+{
+	static const int txqlens[] = { 1, 8, 64, 500, 2048 };
+	struct queue *q = &r->queues[next_rand(rng) % r->nqueues];
+	struct ifreq ifr = {};
+	int on;
+
+	strcpy(ifr.ifr_name, STRESS_DEV);
+	switch (next_rand(rng) % 8) {
+	case 0:
+		ifr.ifr_qlen = txqlens[next_rand(rng) % 5];
+		if_ioctl(SIOCSIFTXQLEN, &ifr);
+		break;
+	case 1:
+		on = next_rand(rng) % 2;
+		pthread_rwlock_rdlock(&q->lock);
+		ioctl(q->fd, TUNSETCARRIER, &on);
+		pthread_rwlock_unlock(&q->lock);
+		break;
+	case 2:
+		if_set_up(STRESS_DEV, next_rand(rng) % 4);
+		break;
+	case 3:
+	case 4:
+		ifr.ifr_flags = next_rand(rng) % 2 ? IFF_DETACH_QUEUE
+						     : IFF_ATTACH_QUEUE;
+		pthread_rwlock_rdlock(&q->lock);
+		ioctl(q->fd, TUNSETQUEUE, &ifr);
+		pthread_rwlock_unlock(&q->lock);
+		break;
+	case 5:
+		/* Never the last file: that would take the device with it. */
+		if (r->nqueues == 1)
+			break;
+		pthread_rwlock_wrlock(&q->lock);
+		if (q->fd >= 0)
+			close(q->fd);
+		q->fd = atomic_load(&r->gone) ? -1 : open_queue();
+		pthread_rwlock_unlock(&q->lock);
+		break;
+	case 6:
+		pthread_rwlock_rdlock(&q->lock);
+		ioctl(q->fd, TUNSETPERSIST, next_rand(rng) % 2);
+		pthread_rwlock_unlock(&q->lock);
+		break;
+	default:
+		try_rmmod(r);
+	}
+}
+
+static void drain(struct round *r)
+{
+	struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+
+	atomic_store(&r->traffic, false);
+	/* The readers empty the rings; nothing new comes in. */
+	nanosleep(&pause, NULL);
+	nanosleep(&pause, NULL);
+}
+
+/* What the counters must say: every read and write, exactly. */
+static void check_counters(struct round *r)
+{
+	unsigned long long read = 0, tx, rx;
+	int i;
+
+	for (i = 0; i < r->nqueues; i++)
+		read += atomic_load(&r->queues[i].read);
+	tx = if_stat(STRESS_DEV, "tx_packets") - r->tx_base;
+	rx = if_stat(STRESS_DEV, "rx_packets") - r->rx_base;
+	if (tx != read)
+		snprintf(r->failure, sizeof(r->failure),
+			 "readers read %llu packets, tx_packets says %llu",
+			 read, tx);
+	else if (rx != atomic_load(&r->written))
+		snprintf(r->failure, sizeof(r->failure),
+			 "%llu writes succeeded, rx_packets says %llu",
+			 atomic_load(&r->written), rx);
+}
+
+/* The round's ending: how the device and its files go away. */
+static void end_round(struct round *r, uint64_t *rng)
+{
+	int i;
+
+	switch (next_rand(rng) % 3) {
+	case 0:		/* deleted under blocked readers */
+		atomic_store(&r->gone, true);
+		if_delete(STRESS_DEV);
+		break;
+	case 1:		/* every file closed; a persistent device stays */
+		for (i = 0; i < r->nqueues; i++) {
+			pthread_rwlock_wrlock(&r->queues[i].lock);
+			close(r->queues[i].fd);
+			r->queues[i].fd = -1;
+			pthread_rwlock_unlock(&r->queues[i].lock);
+		}
+		break;
+	default:	/* the namespace dies with everything in it */
+		break;
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static int run_round(struct round *r, long ms)
+{
+	pthread_t threads[MAX_QUEUES + 3];
+	pthread_rwlockattr_t attr;
+	uint64_t rng = r->seed;
+	int i, nthreads = 0;
+	struct timespec end, now;
+
+	/* A namespace of our own, and a sysfs that shows it, as ip netns exec. */
+	/* No SA_RESTART: the signal must end a blocked read. */
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("sysfs", "/sys", "sysfs", 0, NULL) || if_set_up("lo", 1))
+		return 1;
+	r->nqueues = 1 + next_rand(&rng) % MAX_QUEUES;
+	/* glibc's default lets back-to-back readers starve the chaos thread. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	for (i = 0; i < r->nqueues; i++) {
+		r->queues[i].round = r;
+		pthread_rwlock_init(&r->queues[i].lock, &attr);
+		r->queues[i].fd = open_queue();
+		if (r->queues[i].fd < 0)
+			return 1;
+	}
+	if_no_ipv6(STRESS_DEV);
+	if (if_set_p2p(STRESS_DEV, LOCAL_ADDR, PEER_ADDR))
+		return 1;
+	r->tx_base = if_stat(STRESS_DEV, "tx_packets");
+	r->rx_base = if_stat(STRESS_DEV, "rx_packets");
+
+	atomic_store(&r->traffic, true);
+	for (i = 0; i < r->nqueues; i++)
+		pthread_create(&threads[nthreads++], NULL, reader, &r->queues[i]);
+	pthread_create(&threads[nthreads++], NULL, poller, r);
+	pthread_create(&threads[nthreads++], NULL, writer, r);
+	pthread_create(&threads[nthreads++], NULL, sender, r);
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	do {
+		chaos_step(r, &rng);
+		usleep(next_rand(&rng) % 5000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec && !r->failure[0]);
+
+	/* Quiet, every queue attached and up, so the counters can be read. */
+	if_set_up(STRESS_DEV, 1);
+	drain(r);
+	if (!r->failure[0])
+		check_counters(r);
+	end_round(r, &rng);
+	atomic_store(&r->stop, true);
+	/* Readers may be blocked on a detached queue: interrupt until gone. */
+	for (i = 0; i < nthreads; i++)
+		while (pthread_tryjoin_np(threads[i], NULL)) {
+			pthread_kill(threads[i], SIGUSR1);
+			usleep(1000);
+		}
+	return r->failure[0] ? 2 : 0;
+}
+
+static bool module_unreferenced(void)
+{
+	int tries;
+
+	/* A dying namespace takes its devices down from a workqueue. */
+	for (tries = 0; tries < 100; tries++) {
+		if (read_number("/sys/module/minitun/refcnt") == 0)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+FIXTURE(stress)
+{
+	struct round *round;
+};
+
+FIXTURE_SETUP(stress)
+{
+	if (access(MINITUN_DEV, F_OK))
+		SKIP(return, "%s is missing: the module is not loaded", MINITUN_DEV);
+	/* Shared with the round's child, which writes its failure here. */
+	self->round = mmap(NULL, sizeof(*self->round), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->round);
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	munmap(self->round, sizeof(*self->round));
+}
+
+TEST_F_TIMEOUT(stress, rounds_leave_counters_exact_and_module_free, 3600)
+{
+	long long seconds = env_number("MINITUN_STRESS_SECONDS", 20);
+	uint64_t seed = env_number("MINITUN_STRESS_SEED", time(NULL));
+	struct round *r = self->round;
+	time_t end = time(NULL) + seconds;
+	unsigned int rounds = 0;
+	int status;
+	pid_t pid;
+
+	TH_LOG("seed %llu, %lld s; replay with MINITUN_STRESS_SEED=%llu",
+	       (unsigned long long)seed, seconds, (unsigned long long)seed);
+	while (time(NULL) < end) {
+		memset(r, 0, sizeof(*r));
+		r->seed = next_rand(&seed);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(run_round(r, 1000 + r->seed % 2000));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		rounds++;
+
+		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("round %u (seed %llu): %s", rounds,
+			       (unsigned long long)r->seed,
+			       r->failure[0] ? r->failure : "could not set up");
+		ASSERT_TRUE(module_unreferenced())
+			TH_LOG("round %u left module references", rounds);
+		ASSERT_EQ(0, run("rmmod minitun"));
+		ASSERT_EQ(0, run("insmod kmod/minitun.ko"));
+	}
+	TH_LOG("%u rounds", rounds);
+	ASSERT_LT(0, rounds);
+}
+
+TEST_HARNESS_MAIN
