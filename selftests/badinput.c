@@ -520,18 +520,6 @@ DIFFERING_CASE(setifindex_no_device, 0, NO_DEVICE, 0, EBADFD)
 
 /* Running a case */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
 static int interface_count(void)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
@@ -584,17 +572,10 @@ static bool is_error_counter(const char *name)
 
 static void send_datagram(struct __test_metadata *_metadata, const char *to)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(9),	/* discard */
-	};
-	int sock;
+	int sock = udp_connect(to, 9);	/* discard */
 
-	ASSERT_EQ(1, inet_pton(AF_INET, to, &sin.sin_addr));
-	sock = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_LE(0, sock);
-	ASSERT_EQ(1, sendto(sock, "x", 1, 0, (struct sockaddr *)&sin,
-			    sizeof(sin)));
+	ASSERT_EQ(1, send(sock, "x", 1, 0));
 	close(sock);
 }
 
@@ -715,8 +696,7 @@ FIXTURE_SETUP(badinput)
 	ASSERT_EQ(0, unshare(CLONE_NEWNET | CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("sysfs", "/sys", "sysfs", 0, NULL));
-	ASSERT_EQ(0, write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6",
-				"1"));
+	ASSERT_EQ(0, write_number(1, "/proc/sys/net/ipv6/conf/default/disable_ipv6"));
 	ASSERT_EQ(0, if_set_up("lo", 1));
 	unreadable = mmap(NULL, getpagesize(), PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -209,13 +209,13 @@ FIXTURE_SETUP(perms)
 	self->fd = -1;
 }
 
-/* Whatever a failed test left: ip link del works on both drivers. */
+/* Whatever a failed test left: RTM_DELLINK works on both drivers. */
 FIXTURE_TEARDOWN(perms)
 {
 	if (self->fd >= 0)
 		close(self->fd);
 	if (if_nametoindex(DEV_NAME))
-		run("ip link del " DEV_NAME);
+		if_delete(DEV_NAME);
 }
 
 TEST_F(perms, persist_keeps_device_after_close)
@@ -249,7 +249,7 @@ TEST_F(perms, persistent_device_holds_module_reference)
 
 	/* Deleting the device drops the reference too. */
 	make_persistent(_metadata, variant->node, -1, -1);
-	ASSERT_EQ(0, run("ip link del " DEV_NAME));
+	ASSERT_EQ(0, if_delete(DEV_NAME));
 	EXPECT_EQ(0, if_nametoindex(DEV_NAME));
 	EXPECT_EQ(before, module_refcnt(variant->module));
 }
