@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minitun bench: one benchmark that runs unchanged against /dev/minitun and
+ * /dev/net/tun, so that the two drivers are measured the same way, in the
+ * same VM, one after the other (scripts/bench does that).
+ *
+ *   rx   the stack to the reader: a UDP sender floods datagrams routed into
+ *        the device; a reader per queue counts what it reads.
+ *   tx   the writer to the stack: a writer per queue writes ready-made
+ *        IPv4/UDP packets addressed to a UDP socket in the stack, which
+ *        counts what arrives.
+ *   lat  one packet in flight: the sender stamps it, the reader, asleep in
+ *        read(), is woken and takes the time again.
+ *
+ * --size is the IP packet's length: what the reader reads, what the writer
+ * writes. The device is a fresh TUN device without packet info, with no
+ * IPv6, so nothing but the benchmark's packets crosses it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "minitun.h"
+#include "uapi/minitun.h"
+
+#define LOCAL_ADDR	"10.211.0.1"
+#define PEER_ADDR	"10.211.0.2"
+#define SINK_PORT	9
+#define IP_UDP_HLEN	28	/* IPv4 and UDP headers: the smallest --size */
+#define MAX_BENCH_QUEUES 8
+#define FLOWS_PER_QUEUE	4	/* source ports, so that flows spread over queues */
+#define LAT_MAGIC	0x6d74756e6c617421ull
+#define LAT_GAP_US	100	/* lets the reader fall asleep again */
+#define MAX_SAMPLES	(1 << 20)
+#define READ_BUF	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
+
+enum bench_mode { MODE_RX, MODE_TX, MODE_LAT };
+static const char * const mode_names[] = { "rx", "tx", "lat" };
+
+struct bench {
+	struct mt_common common;
+	enum bench_mode mode;
+	unsigned int size, seconds, queues, batch;
+	bool json;
+
+	struct mt_device dev;
+	atomic_bool measuring;		/* the measured interval */
+	atomic_ullong done[MAX_BENCH_QUEUES];	/* per queue, in the interval */
+	atomic_ullong total;		/* read or written, interval or not */
+	atomic_ullong offered;		/* rx, lat: sent into the device */
+	unsigned long long delivered;	/* tx: arrived at the socket */
+	struct timespec start, end;
+	uint8_t packet[PACKET_BUF];	/* tx: the packet, or a batch of records */
+	size_t packet_len;
+	int sink;			/* tx: the stack's receiving socket */
+	int event;			/* lat: the reader's "got it" */
+	unsigned long long *samples;	/* lat: nanoseconds */
+	atomic_size_t nsamples;
+	size_t lost;
+};
+
+static const struct argp_option bench_options[] = {
+	{ "mode", 'm', "MODE", 0, "rx (stack to reader), tx (writer to stack) or lat", 0 },
+	{ "size", 's', "BYTES", 0, "IP packet length (default 64)", 0 },
+	{ "seconds", 't', "S", 0, "how long to measure (default 3)", 0 },
+	{ "queues", 'q', "N", 0, "N queues, a reader or writer thread each (default 1)", 0 },
+	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
+	{ "json", 'j', NULL, 0, "one JSON object instead of text", 0 },
+	{ 0 }
+};
+
+static error_t parse_bench(int key, char *arg, struct argp_state *state)
+{
+	struct bench *b = state->input;
+	unsigned int i;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &b->common;
+		b->size = 64;
+		b->seconds = 3;
+		b->queues = 1;
+		return 0;
+	case 'm':
+		for (i = 0; i < 3 && strcmp(arg, mode_names[i]); i++)
+			;
+		if (i == 3)
+			argp_error(state, "--mode is rx, tx or lat, not '%s'", arg);
+		b->mode = i;
+		return 0;
+	case 's':
+		b->size = mt_parse_number(state, "--size", arg, IP_UDP_HLEN, 1500);
+		return 0;
+	case 't':
+		b->seconds = mt_parse_number(state, "--seconds", arg, 1, 3600);
+		return 0;
+	case 'q':
+		b->queues = mt_parse_number(state, "--queues", arg, 1,
+					    MAX_BENCH_QUEUES);
+		return 0;
+	case 'b':
+		b->batch = mt_parse_number(state, "--batch", arg, 0,
+					   MINITUN_BATCH_MAX);
+		return 0;
+	case 'j':
+		b->json = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (b->mode == MODE_LAT && b->batch)
+			argp_error(state, "--batch is for rx and tx: lat has one packet in flight");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp bench_argp = {
+	.options = bench_options,
+	.parser = parse_bench,
+	.children = mt_common_children,
+	.doc = "Measure a driver: packets per second from the stack to a reader (rx) "
+	       "and from a writer to the stack (tx), and the reader's wakeup "
+	       "latency (lat), on a fresh TUN device.\v"
+	       "Examples:\n"
+	       "  minitun bench --mode rx --size 64 --seconds 3\n"
+	       "  minitun bench --dev /dev/net/tun --mode lat --json\n"
+	       "  minitun bench --mode tx --batch 32 --queues 2",
+};
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static double elapsed(const struct bench *b)
+{
+	return (b->end.tv_sec - b->start.tv_sec) +
+	       (b->end.tv_nsec - b->start.tv_nsec) / 1e9;
+}
+
+static long long counter(const struct bench *b, const char *name)
+{
+	char path[128];
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s",
+		 b->dev.name, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+static int udp_socket(const char *addr, unsigned int port, bool bind_it)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd;
+
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || !bind_it)
+		return fd;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		mt_error("cannot bind %s:%u: %s", addr, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* rx and lat: datagrams from the stack to the peer, routed into the device. */
+static int send_flood(struct bench *b)
+{
+	unsigned int nflows = b->queues * FLOWS_PER_QUEUE, i;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
+	size_t payload = b->size - IP_UDP_HLEN;
+	int fds[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE];
+	unsigned long long end;
+	char buf[1500] = { 0 };
+
+	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
+	for (i = 0; i < nflows; i++)
+		fds[i] = udp_socket(LOCAL_ADDR, 0, false);
+
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	atomic_store(&b->measuring, true);
+	end = now_ns() + b->seconds * 1000000000ull;
+	for (i = 0; !mt_stopping() && now_ns() < end; i = (i + 1) % nflows)
+		if (sendto(fds[i], buf, payload, 0, (struct sockaddr *)&to,
+			   sizeof(to)) == (ssize_t)payload)
+			atomic_fetch_add_explicit(&b->offered, 1,
+						  memory_order_relaxed);
+	atomic_store(&b->measuring, false);
+	clock_gettime(CLOCK_MONOTONIC, &b->end);
+
+	for (i = 0; i < nflows; i++)
+		close(fds[i]);
+	return 0;
+}
+
+/* Packets in what one read() returned: one, or a batch of records. */
+static unsigned int count_packets(const struct bench *b, const uint8_t *buf,
+				  size_t len)
+{
+	const struct minitun_rec *rec;
+	unsigned int n = 0;
+	size_t off = 0;
+
+	if (!b->batch)
+		return 1;
+	while (off + sizeof(*rec) <= len) {
+		rec = (const struct minitun_rec *)(buf + off);
+		off += MINITUN_REC_SIZE(rec->len);
+		n++;
+	}
+	return n;
+}
+
+/* What a queue worker did: always in total, in done[] if in the interval. */
+static void count(struct bench *b, unsigned int q, unsigned int packets)
+{
+	atomic_fetch_add_explicit(&b->total, packets, memory_order_relaxed);
+	if (atomic_load_explicit(&b->measuring, memory_order_relaxed))
+		atomic_fetch_add_explicit(&b->done[q], packets,
+					  memory_order_relaxed);
+}
+
+static int read_queue(struct bench *b, unsigned int q)
+{
+	static __thread uint8_t buf[READ_BUF];
+	ssize_t n;
+
+	while (!mt_stopping()) {
+		n = read(b->dev.fds[q], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mt_explain_io_error(&b->dev, "read", errno);
+			return EXIT_RUNTIME;
+		}
+		count(b, q, count_packets(b, buf, n));
+	}
+	return EXIT_OK;
+}
+
+/* tx: an IPv4/UDP packet from the peer to the sink socket, --size long. */
+static size_t build_udp(uint8_t *pkt, unsigned int size)
+{
+	struct in_addr src, dst;
+
+	memset(pkt, 0, size);
+	inet_pton(AF_INET, PEER_ADDR, &src);
+	inet_pton(AF_INET, LOCAL_ADDR, &dst);
+	pkt[0] = 0x45;
+	put16(pkt + 2, size);
+	pkt[8] = 64;
+	pkt[9] = 17;	/* UDP */
+	memcpy(pkt + 12, &src, 4);
+	memcpy(pkt + 16, &dst, 4);
+	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
+	put16(pkt + 20, SINK_PORT + 1);
+	put16(pkt + 22, SINK_PORT);
+	put16(pkt + 24, size - 20);
+	/* UDP checksum 0: none, which IPv4 allows */
+	return size;
+}
+
+/* tx with --batch: the same packet, batch times, as records. */
+static size_t build_batch(uint8_t *buf, unsigned int size, unsigned int batch)
+{
+	struct minitun_rec rec = {
+		.len = size,
+		.hdr_len = sizeof(rec),
+		.version = MINITUN_BATCH_V1,
+	};
+	size_t off = 0;
+	unsigned int i;
+
+	for (i = 0; i < batch; i++) {
+		memcpy(buf + off, &rec, sizeof(rec));
+		build_udp(buf + off + sizeof(rec), size);
+		off += MINITUN_REC_SIZE(size);
+	}
+	return off;
+}
+
+static int write_queue(struct bench *b, unsigned int q)
+{
+	unsigned int per_write = b->batch ? b->batch : 1;
+	ssize_t n;
+
+	while (!mt_stopping()) {
+		n = write(b->dev.fds[q], b->packet, b->packet_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)b->packet_len) {
+			mt_explain_io_error(&b->dev, "write", n < 0 ? errno : EIO);
+			return EXIT_RUNTIME;
+		}
+		count(b, q, per_write);
+	}
+	return EXIT_OK;
+}
+
+/* tx: what the stack delivered to the sink socket in the interval. */
+static int receive_sink(struct bench *b)
+{
+	struct mmsghdr msgs[64];
+	struct iovec iov[64];
+	static char bufs[64][64];
+	struct timespec timeout = { .tv_nsec = 10000000 };
+	unsigned long long end;
+	int i, n;
+
+	for (i = 0; i < 64; i++) {
+		iov[i] = (struct iovec) { bufs[i], sizeof(bufs[i]) };
+		msgs[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &iov[i],
+							  .msg_iovlen = 1 } };
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	atomic_store(&b->measuring, true);
+	end = now_ns() + b->seconds * 1000000000ull;
+	while (!mt_stopping() && now_ns() < end) {
+		n = recvmmsg(b->sink, msgs, 64, MSG_WAITFORONE, &timeout);
+		if (n > 0)
+			b->delivered += n;
+	}
+	atomic_store(&b->measuring, false);
+	clock_gettime(CLOCK_MONOTONIC, &b->end);
+	return 0;
+}
+
+/* lat: one stamped datagram at a time, the next once the reader has it. */
+static int send_one_at_a_time(struct bench *b)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
+	size_t payload = b->size - IP_UDP_HLEN;
+	struct pollfd got = { .fd = b->event, .events = POLLIN };
+	unsigned long long end, stamp[2] = { LAT_MAGIC };
+	char buf[1500] = { 0 };
+	uint64_t ack;
+	int fd;
+
+	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
+	fd = udp_socket(LOCAL_ADDR, 0, false);
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	end = now_ns() + b->seconds * 1000000000ull;
+	atomic_store(&b->measuring, true);
+	while (!mt_stopping() && now_ns() < end &&
+	       atomic_load(&b->nsamples) + b->lost < MAX_SAMPLES) {
+		usleep(LAT_GAP_US);
+		stamp[1] = now_ns();
+		memcpy(buf, stamp, sizeof(stamp));
+		if (sendto(fd, buf, payload, 0, (struct sockaddr *)&to,
+			   sizeof(to)) != (ssize_t)payload)
+			continue;
+		atomic_fetch_add(&b->offered, 1);
+		if (poll(&got, 1, 1000) == 1 && read(b->event, &ack, sizeof(ack)) > 0)
+			continue;
+		b->lost++;	/* dropped: move on */
+	}
+	atomic_store(&b->measuring, false);
+	clock_gettime(CLOCK_MONOTONIC, &b->end);
+	close(fd);
+	return 0;
+}
+
+static int read_stamps(struct bench *b, unsigned int q)
+{
+	static __thread uint8_t buf[READ_BUF];
+	unsigned long long stamp[2], now;
+	uint64_t one = 1;
+	ssize_t n;
+
+	while (!mt_stopping()) {
+		n = read(b->dev.fds[q], buf, sizeof(buf));
+		now = now_ns();
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mt_explain_io_error(&b->dev, "read", errno);
+			return EXIT_RUNTIME;
+		}
+		if (n < IP_UDP_HLEN + (ssize_t)sizeof(stamp))
+			continue;
+		memcpy(stamp, buf + IP_UDP_HLEN, sizeof(stamp));
+		if (stamp[0] != LAT_MAGIC)
+			continue;
+		b->samples[atomic_fetch_add(&b->nsamples, 1)] = now - stamp[1];
+		count(b, q, 1);
+		if (write(b->event, &one, sizeof(one)) < 0)
+			return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* Threads 0..queues-1 work the queues; the last one paces and times. */
+static int bench_thread(void *ctx, unsigned int index)
+{
+	struct bench *b = ctx;
+
+	if (index < b->queues) {
+		switch (b->mode) {
+		case MODE_RX:
+			return read_queue(b, index);
+		case MODE_TX:
+			return write_queue(b, index);
+		default:
+			return read_stamps(b, index);
+		}
+	}
+	switch (b->mode) {
+	case MODE_RX:
+		return send_flood(b);
+	case MODE_TX:
+		return receive_sink(b);
+	default:
+		return send_one_at_a_time(b);
+	}
+}
+
+static int set_batch(struct bench *b)
+{
+	struct minitun_batch batch = {
+		.version = MINITUN_BATCH_V1,
+		.max_packets = b->batch,
+	};
+	unsigned int q;
+
+	for (q = 0; q < b->queues; q++) {
+		if (!ioctl(b->dev.fds[q], MINITUN_SETBATCH, &batch))
+			continue;
+		mt_error("%s cannot batch (%s): batching is minitun's own extension; run --batch against %s",
+			 b->dev.node, strerror(errno), MINITUN_NODE);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh TUN device, addressed and up, and nothing but our packets on it. */
+static int setup_device(struct bench *b)
+{
+	struct nl_addr addr;
+	struct nl_link link;
+	char path[96];
+	FILE *f;
+
+	if (mt_device_init(&b->dev, b->common.node, NULL) ||
+	    mt_device_create(&b->dev, IFF_TUN | IFF_NO_PI, b->queues))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 b->dev.name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	if (nl_addr_parse(LOCAL_ADDR "/32", &addr) ||
+	    inet_pton(AF_INET, PEER_ADDR, addr.peer) != 1)
+		return -1;
+	addr.has_peer = true;
+	if (nl_link_get(b->dev.name, &link) ||
+	    nl_addr_add(b->dev.name, link.ifindex, &addr) ||
+	    nl_link_set_up(b->dev.name, link.ifindex))
+		return -1;
+	return b->batch ? set_batch(b) : 0;
+}
+
+static int cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned long long percentile(struct bench *b, unsigned int pct)
+{
+	size_t n = atomic_load(&b->nsamples);
+
+	return n ? b->samples[(n - 1) * pct / 100] : 0;
+}
+
+static void report(struct bench *b, long long dev_packets, long long drops)
+{
+	unsigned long long worked = 0, total;
+	double secs = elapsed(b), pps;
+	unsigned int q;
+
+	for (q = 0; q < b->queues; q++)
+		worked += atomic_load(&b->done[q]);
+	/* tx is what reached the socket; rx and lat what the readers got */
+	total = b->mode == MODE_TX ? b->delivered : worked;
+	pps = total / secs;
+	if (b->mode == MODE_LAT)
+		qsort(b->samples, atomic_load(&b->nsamples), sizeof(*b->samples),
+		      cmp_ull);
+
+	if (b->json) {
+		printf("{\"dev\": \"%s\", \"mode\": \"%s\", \"size\": %u, \"queues\": %u, \"batch\": %u, ",
+		       b->dev.driver, mode_names[b->mode], b->size, b->queues,
+		       b->batch);
+		printf("\"seconds\": %.3f, \"packets\": %llu, \"pps\": %.0f, \"bps\": %.0f, ",
+		       secs, total, pps, pps * b->size * 8);
+		printf("\"offered_pps\": %.0f, \"counted\": %llu, \"dev_packets\": %lld, \"drops\": %lld, ",
+		       (b->mode == MODE_TX ? worked : atomic_load(&b->offered)) / secs,
+		       atomic_load(&b->total), dev_packets, drops);
+		printf("\"p50_ns\": %llu, \"p90_ns\": %llu, \"p99_ns\": %llu, \"max_ns\": %llu, \"lost\": %zu, \"per_queue\": [",
+		       percentile(b, 50), percentile(b, 90), percentile(b, 99),
+		       percentile(b, 100), b->lost);
+		for (q = 0; q < b->queues; q++)
+			printf("%s%llu", q ? ", " : "", atomic_load(&b->done[q]));
+		printf("]}\n");
+		return;
+	}
+
+	printf("%s on %s (%s): %u-byte packets, %u queue%s%s, %.1f s\n",
+	       mode_names[b->mode], b->dev.name, b->dev.driver, b->size,
+	       b->queues, b->queues > 1 ? "s" : "",
+	       b->batch ? ", batched" : "", secs);
+	if (b->mode == MODE_LAT) {
+		printf("  %zu round trips, %zu lost; wakeup to read: p50 %llu ns, p90 %llu ns, p99 %llu ns, max %llu ns\n",
+		       atomic_load(&b->nsamples), b->lost, percentile(b, 50), percentile(b, 90),
+		       percentile(b, 99), percentile(b, 100));
+		return;
+	}
+	printf("  %.0f packets/s, %.1f Mbit/s delivered; %lld dropped by the device\n",
+	       pps, pps * b->size * 8 / 1e6, drops);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static struct bench b;
+	long long packets0, drops0, packets, drops;
+	const char *packets_counter;
+	int err = EXIT_RUNTIME;
+
+	b.sink = b.event = -1;
+	if (argp_parse(&bench_argp, argc, argv, 0, NULL, &b))
+		return EXIT_USAGE;
+	if (setup_device(&b))
+		goto out;
+
+	if (b.mode == MODE_TX) {
+		b.sink = udp_socket(LOCAL_ADDR, SINK_PORT, true);
+		if (b.sink < 0)
+			goto out;
+		/* room for bursts, so that the socket is not what is measured */
+		setsockopt(b.sink, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 32 << 20 },
+			   sizeof(int));
+		b.packet_len = b.batch ? build_batch(b.packet, b.size, b.batch)
+				       : build_udp(b.packet, b.size);
+	} else if (b.mode == MODE_LAT) {
+		b.event = eventfd(0, EFD_CLOEXEC);
+		b.samples = calloc(MAX_SAMPLES, sizeof(*b.samples));
+		if (b.event < 0 || !b.samples) {
+			mt_error("out of memory or file descriptors");
+			goto out;
+		}
+	}
+
+	/* rx and lat count reads, in tx_packets; tx counts writes, rx_packets. */
+	packets_counter = b.mode == MODE_TX ? "rx_packets" : "tx_packets";
+	packets0 = counter(&b, packets_counter);
+	drops0 = counter(&b, b.mode == MODE_TX ? "rx_dropped" : "tx_dropped");
+	err = mt_run_workers(b.queues + 1, bench_thread, &b) ? EXIT_RUNTIME : EXIT_OK;
+	packets = counter(&b, packets_counter) - packets0;
+	drops = counter(&b, b.mode == MODE_TX ? "rx_dropped" : "tx_dropped") - drops0;
+	if (!err)
+		report(&b, packets, drops);
+out:
+	if (b.sink >= 0)
+		close(b.sink);
+	if (b.event >= 0)
+		close(b.event);
+	free(b.samples);
+	mt_device_close(&b.dev);
+	return err;
+}
