@@ -26,7 +26,6 @@ int cmd_down(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
 
 /* Every subcommand's exit status is one of these. */
 enum {
