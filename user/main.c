@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "read", cmd_read, "print one line per packet the stack sends; write a pcap" },
 	{ "echo", cmd_echo, "answer pings and echo UDP back through the device" },
 	{ "bench", cmd_bench, "measure packets per second and wakeup latency" },
+	{ "trace", cmd_trace, "follow each packet from the stack to the reader, with eBPF" },
 };
 
 #define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -26,6 +26,7 @@ int cmd_down(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* Every subcommand's exit status is one of these. */
 enum {
@@ -161,11 +162,13 @@ uint16_t csum_l4(int family, const void *src, const void *dst, uint8_t proto,
  * Worker threads, one per queue (workers.c). The first worker to return,
  * or SIGINT/SIGTERM, stops them all: a blocking read() in a worker is
  * interrupted with EINTR and the worker sees mt_stopping(). Returns the
- * first non-zero worker result, else 0.
+ * first non-zero worker result, else 0. Call mt_block_signals() before
+ * telling anyone we are ready.
  */
 int mt_run_workers(unsigned int n, int (*fn)(void *ctx, unsigned int index),
 		   void *ctx);
 bool mt_stopping(void);
 int mt_wait_for_signal(void);
+void mt_block_signals(void);
 
 #endif /* _MINITUN_USER_H */

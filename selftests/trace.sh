@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# minitun trace, as a user runs it: minitun echo behind the device, a ping
+# through it, the tracer attached meanwhile; then what it printed is checked
+# against the path every packet must take and against the device's own
+# counters. In the VM, with the module loaded.
+
+cd "$(dirname "$0")/.." || exit 1
+. selftests/lib.sh
+
+MINITUN=${MINITUN:-build/minitun}
+STAGES='["copied","dequeued","enqueued","queued","woken","xmit"]'
+# ping's default 56 data bytes, in ICMP in IPv4: the echo requests' skb->len
+ECHO_LEN=84
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A persistent tun-type device NAME made through NODE, addressed NET.1/24,
+# with IPv6 off so that only the test's own packets cross it, and
+# minitun echo behind it. Extra arguments go to minitun up.
+device_start() {
+	local node=$1 name=$2 net=$3 i
+
+	shift 3
+	"$MINITUN" up --dev "$node" --name "$name" --addr "$net.1/24" --no-pi \
+		--persist "$@" > /dev/null
+	device=("--dev" "$node" "$name")
+	sysctl -qw "net.ipv6.conf.$name.disable_ipv6=1"
+	"$MINITUN" echo --dev "$node" -i "$name" > /dev/null &
+	reader=$!
+	# attached once the device has its carrier
+	for i in $(seq 100); do
+		[ "$(cat "/sys/class/net/$name/carrier" 2>/dev/null)" = 1 ] && break
+		sleep 0.05
+	done
+}
+
+device_stop() {
+	kill -CONT "$reader" 2>/dev/null || true
+	kill "$reader" 2>/dev/null || true
+	wait "$reader" 2>/dev/null || true
+	"$MINITUN" down "${device[@]}" > /dev/null
+}
+
+# Run the tracer in the background with ARGS; return once it is attached.
+trace_start() {
+	local i
+
+	"$MINITUN" trace "$@" > "$work/out" 2> "$work/err" &
+	tracer=$!
+	for i in $(seq 200); do
+		grep -q '^Tracing' "$work/err" && return 0
+		kill -0 "$tracer" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$work/err"
+	return 1
+}
+
+trace_stop() {
+	local rc=0
+
+	kill -INT "$tracer"
+	wait "$tracer" || rc=$?
+	cat "$work/err"
+	return $rc
+}
+
+# The records of the echo requests, one JSON object a line.
+echo_requests() {
+	jq -c "select(.len == $ECHO_LEN)" "$work/out"
+}
+
+# Each record has every stage, each no earlier than the one before, and was
+# read; prints the offenders.
+check_timelines() {
+	jq -c --argjson all "$STAGES" 'select((.stages | keys) != $all or
+		.fate != "read" or
+		([.stages | .queued, .xmit, .enqueued, .woken, .dequeued, .copied] |
+		 . != sort))'
+}
+
+# Ten pings to NET.2 through NAME, made through NODE, while the tracer runs
+# with ARGS.
+trace_pings() {
+	local node=$1 name=$2 net=$3
+
+	shift 3
+	device_start "$node" "$name" "$net"
+	trace_start "$@" -i "$name"
+	ping -q -c 10 -i 0.2 -W 1 "$net.2"
+	sleep 0.3
+	trace_stop
+	device_stop
+}
+
+# Exactly the ten echo requests, each through every stage in order.
+check_ten_requests() {
+	local bad n
+
+	echo_requests > "$work/requests"
+	n=$(wc -l < "$work/requests")
+	head -2 "$work/requests"
+	echo "$n echo requests traced"
+	bad=$(check_timelines < "$work/requests")
+	[ -z "$bad" ] || { echo "out of order or missing a stage: $bad"; return 1; }
+	[ "$n" -eq 10 ]
+}
+
+test_ping_timeline() {
+	trace_pings /dev/minitun mtun0 10.77.0 --json
+	check_ten_requests
+}
+
+test_full_ring_drops_match_tx_dropped() {
+	local stats=/sys/class/net/mtun0/statistics before after traced records
+
+	device_start /dev/minitun mtun0 10.77.0 --txqlen 8
+	kill -STOP "$reader"
+	trace_start --json -i mtun0
+	before=$(cat $stats/tx_dropped)
+	ping -q -c 40 -l 40 -W 1 10.77.0.2 || true
+	sleep 0.3
+	after=$(cat $stats/tx_dropped)
+	trace_stop
+	device_stop
+
+	traced=$(jq 'select(.summary) | .summary.drops.FULL_RING // 0' "$work/out")
+	records=$(jq -s 'map(select(.reason == "FULL_RING")) | length' "$work/out")
+	echo "tx_dropped went up by $((after - before)); traced FULL_RING drops: $traced, records: $records"
+	[ $((after - before)) -gt 0 ] && [ "$traced" -eq $((after - before)) ] &&
+		[ "$records" -eq "$traced" ]
+}
+
+# Each histogram title followed by at least one bucket with a count.
+test_hist_not_empty() {
+	local title missing=0
+
+	trace_pings /dev/minitun mtun0 10.77.0 --hist
+	cat "$work/out"
+	for title in 'queued -> enqueued' 'enqueued -> woken' \
+		     'woken -> dequeued' 'dequeued -> copied' 'queued -> copied'; do
+		awk -v t="$title" 'index($0, t) == 1 { on = 1; next }
+				   on && /^$/ { exit }
+				   on && / -> .* : [1-9]/ { found = 1 }
+				   END { exit !found }' "$work/out" ||
+			{ echo "no samples under '$title'"; missing=1; }
+	done
+	[ $missing -eq 0 ]
+}
+
+test_tun_driver_same_stages() {
+	modprobe tun || skip "the tun module cannot be loaded"
+	trace_pings /dev/net/tun tun0 10.78.0 --json --driver tun
+	check_ten_requests
+}
+
+test_refuses_clearly() {
+	local out
+
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$MINITUN" trace -i lo 2>&1) && return 1
+	echo "$out"
+	grep -q 'needs root' <<< "$out"
+
+	out=$("$MINITUN" trace -i nosuch0 2>&1) && return 1
+	echo "$out"
+	grep -q 'no interface nosuch0' <<< "$out"
+
+	out=$("$MINITUN" trace -i lo 2>&1) && return 1
+	echo "$out"
+	grep -q 'lo is not a minitun device' <<< "$out"
+}
+
+# Last: it takes the module out and puts it back.
+test_rmmod_after_trace() {
+	local out
+
+	device_start /dev/minitun mtun0 10.77.0
+	trace_start -i mtun0
+	trace_stop
+	device_stop
+
+	rmmod minitun
+	out=$("$MINITUN" trace -i mtun0 2>&1) && return 1
+	echo "$out"
+	insmod "${vm_load:-kmod/minitun.ko}"
+	grep -q 'module is not loaded' <<< "$out"
+}
+
+[ -x "$MINITUN" ] || { echo "$MINITUN is not built: run make" >&2; exit 1; }
+
+run_tests test_ping_timeline \
+	test_full_ring_drops_match_tx_dropped \
+	test_hist_not_empty \
+	test_tun_driver_same_stages \
+	test_refuses_clearly \
+	test_rmmod_after_trace

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minitun trace, the kernel half: follow each skb of one interface from the
+ * stack into the driver's ring and out to the reader.
+ *
+ * A packet's state lives in an LRU hash keyed by the skb's address, from
+ * net:net_dev_queue (or net:net_dev_start_xmit, for skbs the queue did not
+ * show us, such as GSO segments) until skb:consume_skb or skb:kfree_skb,
+ * where it becomes one ring buffer record, histogram samples, or both. The
+ * address is only a key: the skb may be gone by the time a probe runs.
+ *
+ * The stages in between come from minitun's own raw tracepoints, whose
+ * argument lists are kmod/trace_args.h's, or, with the real tun driver,
+ * from kprobes on it (loader picks one set; see trace.c).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace_args.h"
+#include "trace.h"
+
+/* Set by the loader before load; the verifier drops what they rule out. */
+const volatile int targ_ifindex;
+const volatile bool targ_records;	/* per-packet records to user space */
+const volatile bool targ_hist;		/* latency histograms */
+const volatile bool targ_tun;		/* stages from the tun driver */
+
+/* Wake the reader once this much is waiting; it also polls on a timer. */
+#define RECORDS_SIZE		(1 << 20)
+#define RECORDS_WAKEUP		(RECORDS_SIZE / 8)
+/* x86's NETDEV_ALIGN: netdev_priv() is this far past struct net_device */
+#define NETDEV_ALIGN		32
+
+struct flight {
+	__u64 ts[NR_STAGES];
+	__u32 len;
+	__u32 occupancy;
+	__u32 capacity;
+	__u32 bytes;
+	__u16 queue;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TRACE_MAX_FLIGHTS);
+	__type(key, __u64);
+	__type(value, struct flight);
+} flights SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RECORDS_SIZE);
+} records SEC(".maps");
+
+/*
+ * tun: the queue file tun_net_xmit() is producing into on this CPU, so that
+ * the sock_def_readable() it calls next can be told from anyone else's.
+ */
+struct tun_xmit {
+	__u64 skb;
+	__u64 tfile;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tun_xmit);
+} tun_xmits SEC(".maps");
+
+/* Only the fields used, relocated against tun.ko's own BTF. */
+struct tun_file {
+	struct ptr_ring tx_ring;
+} __attribute__((preserve_access_index));
+
+struct tun_struct {
+	struct tun_file *tfiles[256];
+} __attribute__((preserve_access_index));
+
+__u32 hist[NR_SPANS][TRACE_HIST_SLOTS];
+__u64 drops[TRACE_DROP_REASONS];
+struct trace_counts counts;
+
+static __always_inline struct flight *flight_of(const void *skb)
+{
+	__u64 key = (__u64)skb;
+
+	return bpf_map_lookup_elem(&flights, &key);
+}
+
+static __always_inline void flight_start(const struct sk_buff *skb,
+					 enum trace_stage stage)
+{
+	__u64 key = (__u64)skb;
+	struct flight f = {};
+
+	f.ts[stage] = bpf_ktime_get_ns();
+	f.len = skb->len;
+	bpf_map_update_elem(&flights, &key, &f, BPF_ANY);
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(net_dev_queue, struct sk_buff *skb)
+{
+	if (skb->dev->ifindex == targ_ifindex)
+		flight_start(skb, STAGE_QUEUED);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb,
+	     const struct net_device *dev)
+{
+	struct flight *f;
+
+	if (dev->ifindex != targ_ifindex)
+		return 0;
+	f = flight_of(skb);
+	if (!f)
+		flight_start(skb, STAGE_XMIT);
+	else if (targ_records)	/* no histogram needs it: spare the clock */
+		f->ts[STAGE_XMIT] = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* The driver has returned: the skb may be freed already, so only count. */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc,
+	     struct net_device *dev, unsigned int skb_len)
+{
+	if (dev->ifindex != targ_ifindex)
+		return 0;
+	__sync_fetch_and_add(&counts.xmits, 1);
+	if (rc != NETDEV_TX_OK)
+		__sync_fetch_and_add(&counts.xmit_errors, 1);
+	return 0;
+}
+
+/*
+ * minitun's stages. The xmit side's probes run after ptr_ring_produce(),
+ * so a busy reader may dequeue a packet before it is stamped enqueued;
+ * from then on, each stage needs the one before it on the same CPU, so
+ * that a late probe on a reused skb address cannot stamp the packet that
+ * has it now.
+ */
+
+SEC("raw_tp/minitun_enqueue")
+int BPF_PROG(minitun_enqueue, MINITUN_TP_ENQUEUE_ARGS)
+{
+	struct flight *f = flight_of(skb);
+
+	if (!f)
+		return 0;
+	f->ts[STAGE_ENQUEUED] = bpf_ktime_get_ns();
+	f->queue = queue;
+	f->occupancy = occupancy;
+	f->capacity = capacity;
+	return 0;
+}
+
+SEC("raw_tp/minitun_wake")
+int BPF_PROG(minitun_wake, MINITUN_TP_WAKE_ARGS)
+{
+	struct flight *f = flight_of(skb);
+
+	if (f && f->ts[STAGE_ENQUEUED])
+		f->ts[STAGE_WOKEN] = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("raw_tp/minitun_dequeue")
+int BPF_PROG(minitun_dequeue, MINITUN_TP_DEQUEUE_ARGS)
+{
+	struct flight *f = flight_of(skb);
+
+	if (f)
+		f->ts[STAGE_DEQUEUED] = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("raw_tp/minitun_copy")
+int BPF_PROG(minitun_copy, MINITUN_TP_COPY_ARGS)
+{
+	struct flight *f = flight_of(skb);
+
+	if (!f || !f->ts[STAGE_DEQUEUED])
+		return 0;
+	f->ts[STAGE_COPIED] = bpf_ktime_get_ns();
+	f->bytes = bytes;
+	return 0;
+}
+
+/*
+ * tun's stages. tun has no tracepoints and inlines ptr_ring_produce(),
+ * ptr_ring_consume() and tun_put_user(), so the stages are the first
+ * points after them where the skb or its queue shows: the
+ * sock_def_readable() that tun_net_xmit() calls right after producing
+ * (enqueued and woken at once), the skb_copy_datagram_iter() that
+ * tun_do_read() reaches right after consuming (dequeued), and the
+ * consume_skb() after the copy (copied).
+ */
+
+SEC("kprobe/tun_net_xmit")
+int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
+{
+	struct tun_struct *tun;
+	struct tun_xmit *x;
+	__u64 *tfiles;
+	__u32 zero = 0;
+	__u16 txq;
+
+	if (BPF_CORE_READ(dev, ifindex) != targ_ifindex)
+		return 0;
+	x = bpf_map_lookup_elem(&tun_xmits, &zero);
+	if (!x)
+		return 0;
+	tun = (void *)dev + ((bpf_core_type_size(struct net_device) +
+			      NETDEV_ALIGN - 1) & ~(NETDEV_ALIGN - 1));
+	txq = BPF_CORE_READ(skb, queue_mapping);
+	tfiles = (void *)tun + bpf_core_field_offset(struct tun_struct, tfiles);
+	bpf_probe_read_kernel(&x->tfile, sizeof(x->tfile), tfiles + txq);
+	x->skb = (__u64)skb;
+	return 0;
+}
+
+/* Entries in the ring, sampled unlocked: kmod/minitun.h's rule. */
+static __always_inline __u32 tun_ring_occupancy(struct ptr_ring *ring,
+						__u32 size)
+{
+	int used = BPF_CORE_READ(ring, producer) -
+		   BPF_CORE_READ(ring, consumer_head);
+	void **queue;
+	void *slot;
+
+	if (used < 0)
+		used += size;
+	if (used || !size)
+		return used;
+	queue = BPF_CORE_READ(ring, queue);
+	bpf_probe_read_kernel(&slot, sizeof(slot),
+			      queue + BPF_CORE_READ(ring, consumer_head));
+	return slot ? size : 0;
+}
+
+SEC("kprobe/sock_def_readable")
+int BPF_KPROBE(sock_def_readable, struct sock *sk)
+{
+	struct tun_file *tfile;
+	struct tun_xmit *x;
+	struct flight *f;
+	__u32 zero = 0;
+
+	x = bpf_map_lookup_elem(&tun_xmits, &zero);
+	if (!x || !x->skb || x->tfile != (__u64)sk)
+		return 0;
+	f = flight_of((void *)x->skb);
+	x->skb = 0;
+	if (!f)
+		return 0;
+
+	tfile = (struct tun_file *)sk;
+	f->ts[STAGE_ENQUEUED] = bpf_ktime_get_ns();
+	f->ts[STAGE_WOKEN] = f->ts[STAGE_ENQUEUED];
+	f->capacity = BPF_CORE_READ(tfile, tx_ring.size);
+	f->occupancy = tun_ring_occupancy(&tfile->tx_ring, f->capacity);
+	return 0;
+}
+
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
+{
+	struct flight *f = flight_of(skb);
+
+	if (!f || f->ts[STAGE_DEQUEUED])
+		return 0;
+	f->ts[STAGE_DEQUEUED] = bpf_ktime_get_ns();
+	f->bytes = len;
+	return 0;
+}
+
+/* End of life */
+
+/* floor(log2(v)) for v < 2^32, without loops */
+static __always_inline __u32 log2_slot(__u32 v)
+{
+	__u32 slot = 0, shift;
+
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	slot |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	slot |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	slot |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	slot |= shift;
+	return slot | (v >> 1);
+}
+
+static __always_inline void hist_add(enum trace_span span, __u64 from,
+				     __u64 to)
+{
+	__u64 delta = to - from;
+	__u32 slot;
+
+	if (!from || !to || to < from)
+		return;
+	slot = delta >> 32 ? TRACE_HIST_SLOTS - 1 : log2_slot(delta);
+	if (slot >= TRACE_HIST_SLOTS)
+		slot = TRACE_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&hist[span][slot], 1);
+}
+
+static __always_inline void hist_flight(const struct flight *f)
+{
+	hist_add(SPAN_QUEUED_ENQUEUED, f->ts[STAGE_QUEUED], f->ts[STAGE_ENQUEUED]);
+	hist_add(SPAN_ENQUEUED_WOKEN, f->ts[STAGE_ENQUEUED], f->ts[STAGE_WOKEN]);
+	hist_add(SPAN_WOKEN_DEQUEUED, f->ts[STAGE_WOKEN], f->ts[STAGE_DEQUEUED]);
+	hist_add(SPAN_DEQUEUED_COPIED, f->ts[STAGE_DEQUEUED], f->ts[STAGE_COPIED]);
+	hist_add(SPAN_TOTAL, f->ts[STAGE_QUEUED], f->ts[STAGE_COPIED]);
+}
+
+static __always_inline void send_record(const void *skb, const struct flight *f,
+					__u64 end, enum trace_fate fate,
+					__u32 reason)
+{
+	struct trace_record *r;
+	__u64 flags;
+
+	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&counts.lost, 1);
+		return;
+	}
+	r->skb = (__u64)skb;
+	__builtin_memcpy(r->ts, f->ts, sizeof(r->ts));
+	r->end = end;
+	r->len = f->len;
+	r->occupancy = f->occupancy;
+	r->capacity = f->capacity;
+	r->bytes = f->bytes;
+	r->reason = reason;
+	r->queue = f->queue;
+	r->fate = fate;
+
+	flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= RECORDS_WAKEUP ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
+}
+
+static __always_inline void flight_end(const void *skb, struct flight *f)
+{
+	__u64 key = (__u64)skb;
+
+	bpf_map_delete_elem(&flights, &key);
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(consume_skb, struct sk_buff *skb)
+{
+	struct flight *f = flight_of(skb);
+
+	if (!f)
+		return 0;
+	/* Not read: a GSO skb replaced by its segments, say. */
+	if (!f->ts[STAGE_DEQUEUED])
+		goto out;
+
+	if (targ_tun)
+		f->ts[STAGE_COPIED] = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&counts.read, 1);
+	if (targ_hist)
+		hist_flight(f);
+	if (targ_records)
+		send_record(skb, f, 0, FATE_READ, 0);
+out:
+	flight_end(skb, f);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct flight *f = flight_of(skb);
+	struct tun_xmit *x;
+	__u32 zero = 0;
+
+	if (!f)
+		return 0;
+	if (targ_tun) {
+		/* tun_net_xmit() dropped it: no sock_def_readable() follows */
+		x = bpf_map_lookup_elem(&tun_xmits, &zero);
+		if (x && x->skb == (__u64)skb)
+			x->skb = 0;
+	}
+
+	__sync_fetch_and_add(&counts.dropped, 1);
+	__sync_fetch_and_add(&drops[reason < TRACE_DROP_REASONS ?
+				    reason : TRACE_DROP_REASONS - 1], 1);
+	if (targ_records)
+		send_record(skb, f, bpf_ktime_get_ns(), FATE_DROPPED, reason);
+	flight_end(skb, f);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minitun trace: load trace.bpf.c, follow one interface's packets from the
+ * stack to the reader, and print them: one line (or JSON object) per packet,
+ * or log2 latency histograms per stage pair. With --driver tun the same
+ * stages come from kprobes on the real tun driver, for comparison.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/types.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "minitun.h"
+#include "trace.h"
+#include "trace.skel.h"
+
+/* How often the loop looks at the clock, the counters and the records. */
+#define TRACE_POLL_MS		50
+#define DROP_REASON_PREFIX	"SKB_DROP_REASON_"
+
+enum trace_driver {
+	DRIVER_MINITUN,
+	DRIVER_TUN,
+};
+
+static const char * const driver_names[] = {
+	[DRIVER_MINITUN] = "minitun",
+	[DRIVER_TUN] = "tun",
+};
+
+static const char * const stage_names[NR_STAGES] = {
+	[STAGE_QUEUED] = "queued",
+	[STAGE_XMIT] = "xmit",
+	[STAGE_ENQUEUED] = "enqueued",
+	[STAGE_WOKEN] = "woken",
+	[STAGE_DEQUEUED] = "dequeued",
+	[STAGE_COPIED] = "copied",
+};
+
+static const char * const span_names[NR_SPANS] = {
+	[SPAN_QUEUED_ENQUEUED] = "queued -> enqueued",
+	[SPAN_ENQUEUED_WOKEN] = "enqueued -> woken",
+	[SPAN_WOKEN_DEQUEUED] = "woken -> dequeued",
+	[SPAN_DEQUEUED_COPIED] = "dequeued -> copied",
+	[SPAN_TOTAL] = "queued -> copied (end to end)",
+};
+
+struct trace_env {
+	const char *ifname;
+	enum trace_driver driver;
+	unsigned long count;		/* stop after this many packets; 0: never */
+	unsigned long duration;		/* stop after this many seconds; 0: never */
+	bool hist;
+	bool json;
+	bool verbose;
+	int ifindex;
+	unsigned long printed;
+	struct btf *btf;		/* vmlinux, for drop reason names */
+	const char *reasons[TRACE_DROP_REASONS];
+	char unnamed[TRACE_DROP_REASONS][8];
+};
+
+static volatile sig_atomic_t exiting;
+
+enum { OPT_HIST = 256, OPT_JSON, OPT_DRIVER };
+
+static const struct argp_option trace_options[] = {
+	{ "interface", 'i', "NAME", 0,
+	  "the interface (default: mtun0, tun0 with --driver tun)", 0 },
+	{ "count", 'c', "N", 0, "stop after N packets", 0 },
+	{ "duration", 'd', "S", 0, "stop after S seconds", 0 },
+	{ "hist", OPT_HIST, NULL, 0,
+	  "log2 latency histograms per stage pair, and drops by reason", 0 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "one JSON object per packet, then a summary object", 0 },
+	{ "driver", OPT_DRIVER, "DRIVER", 0,
+	  "minitun (default), or tun: the same stages on the real tun driver", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf's and the verifier's own messages", 0 },
+	{ 0 }
+};
+
+static enum trace_driver parse_driver(struct argp_state *state, const char *arg)
+{
+	if (!strcmp(arg, driver_names[DRIVER_MINITUN]))
+		return DRIVER_MINITUN;
+	if (!strcmp(arg, driver_names[DRIVER_TUN]))
+		return DRIVER_TUN;
+	argp_error(state, "--driver takes minitun or tun, not '%s'", arg);
+	return DRIVER_MINITUN;
+}
+
+static error_t parse_trace(int key, char *arg, struct argp_state *state)
+{
+	struct trace_env *env = state->input;
+
+	switch (key) {
+	case 'i':
+		env->ifname = mt_parse_ifname(state, arg);
+		return 0;
+	case 'c':
+		env->count = mt_parse_number(state, "--count", arg, 1, ULONG_MAX);
+		return 0;
+	case 'd':
+		env->duration = mt_parse_number(state, "--duration", arg, 1,
+						UINT_MAX);
+		return 0;
+	case OPT_HIST:
+		env->hist = true;
+		return 0;
+	case OPT_JSON:
+		env->json = true;
+		return 0;
+	case OPT_DRIVER:
+		env->driver = parse_driver(state, arg);
+		return 0;
+	case 'v':
+		env->verbose = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s': the interface goes with -i",
+			   arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (env->hist && env->json)
+			argp_error(state, "--hist and --json do not combine: pick one");
+		if (!env->ifname)
+			env->ifname = env->driver == DRIVER_TUN ? "tun0" : "mtun0";
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp trace_argp = {
+	.options = trace_options,
+	.parser = parse_trace,
+	.doc = "Follow every packet of one interface from the stack to its reader "
+	       "with eBPF: queued (net_dev_queue), handed to the driver (xmit), "
+	       "enqueued on its ring (with the ring's occupancy), reader woken, "
+	       "dequeued and copied to user space, in microseconds since it was "
+	       "queued; or dropped, with the kernel's reason. Needs root. Ctrl-C, "
+	       "--count or --duration ends it and prints the totals.\v"
+	       "Examples:\n"
+	       "  minitun trace                        a line per packet on mtun0\n"
+	       "  minitun trace --hist --duration 10   latency histograms\n"
+	       "  minitun trace --json --count 10      ten packets as JSON\n"
+	       "  minitun trace --driver tun -i tun0   the same stages on tun",
+};
+
+/* Everything that can be checked before loading, each with its fix. */
+static int preflight(struct trace_env *env)
+{
+	const char *drv = driver_names[env->driver];
+	struct nl_link link;
+	char path[64];
+	int err;
+
+	if (geteuid()) {
+		mt_error("needs root to load BPF programs: run it with sudo");
+		return -1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		mt_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/module/%s", drv);
+	if (access(path, F_OK)) {
+		mt_error(env->driver == DRIVER_TUN ?
+			 "the tun module is not loaded: modprobe tun" :
+			 "the minitun module is not loaded: insmod kmod/minitun.ko");
+		return -1;
+	}
+	err = nl_link_get(env->ifname, &link);
+	if (err == -ENODEV)
+		mt_error("no interface %s: bring one up ('minitun up'), or name another with -i",
+			 env->ifname);
+	if (err)
+		return -1;
+	if (strcmp(link.kind, drv)) {
+		mt_error("%s is not a %s device (its kind is '%s'): %s",
+			 env->ifname, drv, *link.kind ? link.kind : "none",
+			 strcmp(link.kind, "tun") && strcmp(link.kind, "minitun") ?
+			 "name another with -i" : "pick the other --driver");
+		return -1;
+	}
+	env->ifindex = link.ifindex;
+	return 0;
+}
+
+/*
+ * Drop reason names, from the running kernel's enum skb_drop_reason: the
+ * numbering differs between kernels, even between 6.1 releases. Looked up
+ * on first use, so that a trace without drops never reads the BTF.
+ */
+static void load_reason_names(struct trace_env *env)
+{
+	const struct btf_enum *e;
+	const struct btf_type *t;
+	const char *name;
+	int id, i;
+
+	env->btf = btf__load_vmlinux_btf();
+	if (libbpf_get_error(env->btf)) {
+		env->btf = NULL;
+		return;
+	}
+	id = btf__find_by_name_kind(env->btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id <= 0)
+		return;
+	t = btf__type_by_id(env->btf, id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++) {
+		if ((__u32)e->val >= TRACE_DROP_REASONS)
+			continue;
+		name = btf__name_by_offset(env->btf, e->name_off);
+		if (!strncmp(name, DROP_REASON_PREFIX, strlen(DROP_REASON_PREFIX)))
+			name += strlen(DROP_REASON_PREFIX);
+		env->reasons[e->val] = name;
+	}
+}
+
+static const char *reason_name(struct trace_env *env, __u32 reason)
+{
+	if (!env->btf)
+		load_reason_names(env);
+	if (reason >= TRACE_DROP_REASONS)
+		reason = TRACE_DROP_REASONS - 1;
+	if (!env->reasons[reason]) {
+		snprintf(env->unnamed[reason], sizeof(env->unnamed[reason]),
+			 "%s%u", reason == TRACE_DROP_REASONS - 1 ? ">=" : "",
+			 reason);
+		env->reasons[reason] = env->unnamed[reason];
+	}
+	return env->reasons[reason];
+}
+
+/* Where a packet's times count from: its entry into the stack. */
+static __u64 record_base(const struct trace_record *r)
+{
+	__u64 base = r->end;
+	int i;
+
+	for (i = 0; i < NR_STAGES; i++)
+		if (r->ts[i] && (!base || r->ts[i] < base))
+			base = r->ts[i];
+	return base;
+}
+
+static void print_header(void)
+{
+	printf("%-18s %5s %8s %8s %8s %9s %8s %8s %8s  %s\n", "SKB", "LEN",
+	       "QUEUED", "XMIT", "ENQUEUED", "RING", "WOKEN", "DEQUEUED",
+	       "COPIED", "FATE (usecs since queued)");
+}
+
+/*
+ * One output line, built by hand: at full load a line per packet through
+ * printf() costs the tracer more CPU than the packet path it watches, and
+ * floating point is slower still under emulation.
+ */
+struct line {
+	char buf[320];
+	size_t len;
+};
+
+static void line_str(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > sizeof(l->buf) - l->len)
+		n = sizeof(l->buf) - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+/* v in base 10 or 16, right-aligned in width columns (0: no padding) */
+static void line_num(struct line *l, unsigned long long v, unsigned int base,
+		     size_t width)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	*--p = '\0';
+	do {
+		*--p = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (width > (size_t)(digits + sizeof(digits) - 1 - p) &&
+	       l->len < sizeof(l->buf))
+		l->buf[l->len++] = ' ', width--;
+	line_str(l, p);
+}
+
+/* ns after base, in microseconds with one decimal, right-aligned */
+static void line_usecs(struct line *l, __u64 ts, __u64 base, size_t width)
+{
+	unsigned long long tenths = (ts - base) / 100;
+
+	line_num(l, tenths / 10, 10, width - 2);
+	line_str(l, ".");
+	line_num(l, tenths % 10, 10, 0);
+}
+
+static void line_print(struct line *l)
+{
+	fwrite(l->buf, 1, l->len, stdout);
+}
+
+static void print_record_text(struct trace_env *env,
+			      const struct trace_record *r)
+{
+	__u64 base = record_base(r);
+	struct line l = {};
+	size_t ring_end;
+	int i;
+
+	line_num(&l, r->skb, 16, 0);
+	line_num(&l, r->len, 10, 6);
+	for (i = 0; i < NR_STAGES; i++) {
+		if (r->ts[i]) {
+			line_str(&l, " ");
+			line_usecs(&l, r->ts[i], base, 8);
+		} else {
+			line_str(&l, "        -");
+		}
+		if (i != STAGE_ENQUEUED)
+			continue;
+		ring_end = l.len + 10;
+		if (r->ts[i]) {
+			line_num(&l, r->occupancy, 10, 5);
+			line_str(&l, "/");
+			line_num(&l, r->capacity, 10, 0);
+		} else {
+			line_str(&l, "     -");
+		}
+		while (l.len < ring_end)
+			line_str(&l, " ");
+	}
+	if (r->fate == FATE_READ) {
+		line_str(&l, " read ");
+		line_num(&l, r->bytes, 10, 0);
+		line_str(&l, "B\n");
+	} else {
+		line_str(&l, " dropped at ");
+		line_usecs(&l, r->end, base, 0);
+		line_str(&l, ": ");
+		line_str(&l, reason_name(env, r->reason));
+		line_str(&l, "\n");
+	}
+	line_print(&l);
+}
+
+static void print_record_json(struct trace_env *env,
+			      const struct trace_record *r)
+{
+	__u64 base = record_base(r);
+	const char *sep = "";
+	struct line l = {};
+	int i;
+
+	line_str(&l, "{\"ifname\": \"");
+	line_str(&l, env->ifname);
+	line_str(&l, "\", \"len\": ");
+	line_num(&l, r->len, 10, 0);
+	line_str(&l, ", \"skb\": \"0x");
+	line_num(&l, r->skb, 16, 0);
+	line_str(&l, "\", \"stages\": {");
+	for (i = 0; i < NR_STAGES; i++) {
+		if (!r->ts[i])
+			continue;
+		line_str(&l, sep);
+		line_str(&l, "\"");
+		line_str(&l, stage_names[i]);
+		line_str(&l, "\": ");
+		line_num(&l, r->ts[i] - base, 10, 0);
+		sep = ", ";
+	}
+	if (r->fate == FATE_READ) {
+		line_str(&l, "}, \"fate\": \"read\", \"reason\": null}\n");
+	} else {
+		line_str(&l, "}, \"fate\": \"dropped\", \"reason\": \"");
+		line_str(&l, reason_name(env, r->reason));
+		line_str(&l, "\"}\n");
+	}
+	line_print(&l);
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct trace_env *env = ctx;
+
+	if (size < sizeof(struct trace_record))
+		return 0;
+	if (env->count && env->printed >= env->count)
+		return 0;
+	if (env->json)
+		print_record_json(env, data);
+	else
+		print_record_text(env, data);
+	env->printed++;
+	return 0;
+}
+
+static void print_hist(const char *title, const __u32 *slots)
+{
+	int first = -1, last = -1, i, j, stars;
+	__u32 max = 0;
+
+	for (i = 0; i < TRACE_HIST_SLOTS; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	printf("\n%s\n", title);
+	if (first < 0) {
+		printf("     (no packets)\n");
+		return;
+	}
+	printf("%24s : count    distribution\n", "nsecs");
+	for (i = first; i <= last; i++) {
+		stars = (int)((__u64)slots[i] * 40 / max);
+		printf("%10llu -> %-10llu : %-8u |",
+		       i ? 1ULL << i : 0ULL, (1ULL << (i + 1)) - 1, slots[i]);
+		for (j = 0; j < 40; j++)
+			putchar(j < stars ? '*' : ' ');
+		printf("|\n");
+	}
+}
+
+static void print_drops_text(struct trace_env *env, const __u64 *drops)
+{
+	int i;
+
+	for (i = 0; i < TRACE_DROP_REASONS; i++)
+		if (drops[i])
+			printf("    %-24s %llu\n", reason_name(env, i),
+			       (unsigned long long)drops[i]);
+}
+
+static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
+{
+	const struct trace_counts *c = &skel->bss->counts;
+
+	if (env->hist) {
+		int span;
+
+		for (span = 0; span < NR_SPANS; span++)
+			print_hist(span_names[span], skel->bss->hist[span]);
+		printf("\n");
+	}
+	printf("%s: %llu packets read, %llu dropped, %llu records lost\n",
+	       env->ifname, (unsigned long long)c->read,
+	       (unsigned long long)c->dropped, (unsigned long long)c->lost);
+	if (c->dropped) {
+		printf("drops by reason:\n");
+		print_drops_text(env, skel->bss->drops);
+	}
+}
+
+static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
+{
+	const struct trace_counts *c = &skel->bss->counts;
+	const char *sep = "";
+	int i;
+
+	printf("{\"summary\": {\"ifname\": \"%s\", \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
+	       env->ifname, driver_names[env->driver],
+	       (unsigned long long)c->read, (unsigned long long)c->dropped);
+	for (i = 0; i < TRACE_DROP_REASONS; i++) {
+		if (!skel->bss->drops[i])
+			continue;
+		printf("%s\"%s\": %llu", sep, reason_name(env, i),
+		       (unsigned long long)skel->bss->drops[i]);
+		sep = ", ";
+	}
+	printf("}, \"lost\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
+	       (unsigned long long)c->lost, (unsigned long long)c->xmits,
+	       (unsigned long long)c->xmit_errors);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* no SA_RESTART: the poll returns at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Only the programs for the chosen driver load and attach. */
+static void pick_programs(struct trace_bpf *skel, enum trace_driver driver)
+{
+	bool tun = driver == DRIVER_TUN;
+
+	bpf_program__set_autoload(skel->progs.minitun_enqueue, !tun);
+	bpf_program__set_autoload(skel->progs.minitun_wake, !tun);
+	bpf_program__set_autoload(skel->progs.minitun_dequeue, !tun);
+	bpf_program__set_autoload(skel->progs.minitun_copy, !tun);
+	bpf_program__set_autoload(skel->progs.tun_net_xmit, tun);
+	bpf_program__set_autoload(skel->progs.sock_def_readable, tun);
+	bpf_program__set_autoload(skel->progs.skb_copy_datagram_iovec, tun);
+}
+
+static struct trace_bpf *trace_load(struct trace_env *env)
+{
+	struct trace_bpf *skel;
+	int err;
+
+	skel = trace_bpf__open();
+	if (!skel) {
+		mt_error("cannot open the BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	skel->rodata->targ_ifindex = env->ifindex;
+	skel->rodata->targ_records = !env->hist;
+	skel->rodata->targ_hist = env->hist;
+	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
+	pick_programs(skel, env->driver);
+
+	err = trace_bpf__load(skel);
+	if (err) {
+		mt_error("the kernel refused the BPF programs: %s%s",
+			    strerror(-err), env->verbose ? "" :
+			    " (-v shows libbpf's and the verifier's log)");
+		goto destroy;
+	}
+	err = trace_bpf__attach(skel);
+	if (err) {
+		mt_error("cannot attach the probes: %s%s", strerror(-err),
+			    env->verbose ? "" : " (-v shows which one)");
+		goto destroy;
+	}
+	return skel;
+
+destroy:
+	trace_bpf__destroy(skel);
+	return NULL;
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static bool count_reached(struct trace_env *env, struct trace_bpf *skel)
+{
+	const struct trace_counts *c = &skel->bss->counts;
+
+	if (!env->count)
+		return false;
+	if (env->hist)
+		return c->read + c->dropped >= env->count;
+	return env->printed >= env->count;
+}
+
+static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
+{
+	unsigned long long deadline = env->duration ?
+				      now_ms() + env->duration * 1000ULL : 0;
+	struct ring_buffer *rb = NULL;
+	int err = 0;
+
+	if (!env->hist) {
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.records),
+				      handle_record, env, NULL);
+		if (!rb) {
+			mt_error("cannot read the ring buffer: %s",
+				    strerror(errno));
+			return -1;
+		}
+	}
+
+	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", env->ifname,
+		driver_names[env->driver]);
+	if (!env->hist && !env->json)
+		print_header();
+	fflush(stdout);
+
+	while (!exiting && !count_reached(env, skel)) {
+		if (deadline && now_ms() >= deadline)
+			break;
+		if (rb) {
+			/* Records wake us only in bulk: consume on the timer too. */
+			err = ring_buffer__poll(rb, TRACE_POLL_MS);
+			if (err >= 0)
+				err = ring_buffer__consume(rb);
+			if (err == -EINTR)
+				err = 0;
+			if (err < 0) {
+				mt_error("reading records: %s", strerror(-err));
+				break;
+			}
+			fflush(stdout);
+		} else {
+			usleep(TRACE_POLL_MS * 1000);
+		}
+	}
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	return err < 0 ? -1 : 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_env env = { .driver = DRIVER_MINITUN };
+	struct trace_bpf *skel;
+	int err;
+
+	argp_parse(&trace_argp, argc, argv, 0, NULL, &env);
+	if (preflight(&env))
+		return EXIT_RUNTIME;
+
+	libbpf_set_print(env.verbose ? libbpf_print : NULL);
+	skel = trace_load(&env);
+	if (!skel)
+		return EXIT_RUNTIME;
+
+	catch_signals();
+	err = trace_loop(&env, skel);
+
+	if (env.json)
+		print_summary_json(&env, skel);
+	else
+		print_summary_text(&env, skel);
+	if (skel->bss->counts.lost)
+		mt_error("%llu records lost: the ring buffer filled faster than they were printed; the totals count them",
+			 (unsigned long long)skel->bss->counts.lost);
+
+	trace_bpf__destroy(skel);
+	btf__free(env.btf);
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}

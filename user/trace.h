@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What minitun trace's BPF program (trace.bpf.c) and its loader (trace.c)
+ * share: the stages a packet goes through, the record sent for each packet
+ * through the ring buffer, and the counters and histograms kept in .bss.
+ * The includer brings the __u64 family: vmlinux.h in BPF, <linux/types.h>
+ * in user space.
+ */
+#ifndef _MINITUN_TRACE_USER_H
+#define _MINITUN_TRACE_USER_H
+
+/* The path from the stack to the reader, in the order a packet takes it. */
+enum trace_stage {
+	STAGE_QUEUED,		/* net:net_dev_queue: entered __dev_queue_xmit() */
+	STAGE_XMIT,		/* net:net_dev_start_xmit: handed to the driver */
+	STAGE_ENQUEUED,		/* on the reader's ring */
+	STAGE_WOKEN,		/* the reader signalled (sk_data_ready) */
+	STAGE_DEQUEUED,		/* taken off the ring by a reader */
+	STAGE_COPIED,		/* copied to user space */
+	NR_STAGES,
+};
+
+/* Stage pairs with a latency histogram; SPAN_TOTAL is queued to copied. */
+enum trace_span {
+	SPAN_QUEUED_ENQUEUED,
+	SPAN_ENQUEUED_WOKEN,
+	SPAN_WOKEN_DEQUEUED,
+	SPAN_DEQUEUED_COPIED,
+	SPAN_TOTAL,
+	NR_SPANS,
+};
+
+enum trace_fate {
+	FATE_READ,
+	FATE_DROPPED,
+};
+
+/* log2 buckets of nanoseconds: the last one takes everything from 2^31 on */
+#define TRACE_HIST_SLOTS	32
+/* enum skb_drop_reason values at or above this share the last counter */
+#define TRACE_DROP_REASONS	128
+/* packets in flight at once: every ring of a device, with room to spare */
+#define TRACE_MAX_FLIGHTS	16384
+
+/* One per packet, sent when its skb is freed. A zero ts[] did not happen. */
+struct trace_record {
+	__u64 skb;
+	__u64 ts[NR_STAGES];	/* bpf_ktime_get_ns() */
+	__u64 end;		/* when dropped; 0 when read */
+	__u32 len;		/* skb->len when it entered */
+	__u32 occupancy;	/* ring entries, this one included, when enqueued */
+	__u32 capacity;		/* ring size */
+	__u32 bytes;		/* copied to user space */
+	__u32 reason;		/* enum skb_drop_reason, when dropped */
+	__u16 queue;
+	__u8 fate;		/* enum trace_fate */
+};
+
+/* Totals for the summary; exact even when records were lost. */
+struct trace_counts {
+	__u64 read;
+	__u64 dropped;
+	__u64 lost;		/* records the ring buffer had no room for */
+	__u64 xmits;		/* net:net_dev_xmit on the interface */
+	__u64 xmit_errors;	/* ... that returned other than NETDEV_TX_OK */
+};
+
+#endif /* _MINITUN_TRACE_USER_H */
