@@ -17,6 +17,7 @@
 #include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <signal.h>
+#include <sys/uio.h>
 
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -26,6 +27,12 @@
 #define LOCAL_ADDR6	"fd00:1::1"
 #define PEER_ADDR6	"fd00:1::2"
 #define UDP_PORT	4789
+#define PEER_PORT	5555
+#define MTU		1500
+/* three fragments at an MTU of 1500 */
+#define BIG_DATAGRAM	4000
+/* readv() and writev() cut a packet in up to this many places */
+#define MAX_CUTS	5
 #define ECHO_ID		0x4d54
 #define ECHO_SEQ	7
 #define PING_SIZE	24
@@ -227,27 +234,78 @@ static void check_ipv4(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, csum(ip, sizeof(*ip)));
 }
 
+static int wait_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, TIMEOUT_MS) == 1 ? 0 : -ETIMEDOUT;
+}
+
 /*
- * Read one frame and check it down to its IPv4 header: from us to the peer,
- * carrying proto and l4_len bytes of it. Returns the frame's length; the
- * frame is in self->buf.
+ * iovecs over buf, cut at the ascending offsets in cuts (0 ends them), so
+ * that a packet read or written through them is contiguous in buf.
+ */
+static int scatter(struct iovec *iov, uint8_t *buf, size_t len,
+		   const size_t *cuts)
+{
+	size_t start = 0;
+	int n = 0;
+
+	for (; *cuts && *cuts < len; cuts++) {
+		iov[n].iov_base = buf + start;
+		iov[n++].iov_len = *cuts - start;
+		start = *cuts;
+	}
+	iov[n].iov_base = buf + start;
+	iov[n++].iov_len = len - start;
+	return n;
+}
+
+/*
+ * Read one frame into self->buf, with read(), or with readv() cut at cuts,
+ * and check it down to its IPv4 header: from us to the peer, carrying proto
+ * and l4_len bytes of it. Returns the frame's length.
  */
 static ssize_t read_ipv4(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(datapath) *self,
 			 const FIXTURE_VARIANT(datapath) *variant,
-			 int proto, size_t l4_len)
+			 int proto, size_t l4_len, const size_t *cuts)
 {
+	struct iovec iov[MAX_CUTS + 1];
 	struct iphdr *ip;
 	ssize_t n;
 
-	n = read_timeout(self->fd, self->buf, sizeof(self->buf), TIMEOUT_MS);
-	ASSERT_LT(0, n) TH_LOG("read: %s", strerror(-n));
+	if (cuts) {
+		ASSERT_EQ(0, wait_readable(self->fd));
+		n = readv(self->fd, iov,
+			  scatter(iov, self->buf, sizeof(self->buf), cuts));
+		ASSERT_LT(0, n) TH_LOG("readv: %s", strerror(errno));
+	} else {
+		n = read_timeout(self->fd, self->buf, sizeof(self->buf), TIMEOUT_MS);
+		ASSERT_LT(0, n) TH_LOG("read: %s", strerror(-n));
+	}
 	ip = (struct iphdr *)check_l2(_metadata, self, variant, self->buf, n,
 				      ETH_P_IP);
 	ASSERT_EQ(sizeof(*ip) + l4_len, n - l2_len(variant));
 	check_ipv4(_metadata, ip, n - l2_len(variant), proto, LOCAL_ADDR,
 		   PEER_ADDR);
 	return n;
+}
+
+/* A UDP header and payload carried by ip, with a real checksum. */
+static void check_udp(struct __test_metadata *_metadata,
+		      const struct iphdr *ip, const struct udphdr *udp,
+		      uint16_t sport, uint16_t dport,
+		      const void *payload, size_t len)
+{
+	EXPECT_EQ(sport, udp->source);
+	EXPECT_EQ(dport, udp->dest);
+	EXPECT_EQ(sizeof(*udp) + len, ntohs(udp->len));
+	/* no checksum offload: the stack filled in the real one */
+	EXPECT_NE(0, udp->check);
+	EXPECT_EQ(0, csum_fold(csum_add(pseudo4(ip, sizeof(*udp) + len), udp,
+					sizeof(*udp) + len)));
+	EXPECT_EQ(0, memcmp(payload, udp + 1, len));
 }
 
 static void check_counters(struct __test_metadata *_metadata, const char *name,
@@ -263,37 +321,119 @@ static void check_counters(struct __test_metadata *_metadata, const char *name,
 	EXPECT_EQ(0, if_stat(name, "rx_errors"));
 }
 
-TEST_F(datapath, udp_datagram_is_read_byte_for_byte)
+/* Send payload from a new socket to the peer; the source port, or -errno. */
+static int send_to_peer(const void *payload, size_t len)
 {
-	static const char payload[] = "a datagram routed into minitun";
 	struct sockaddr_in me;
 	socklen_t me_len = sizeof(me);
-	struct udphdr *udp;
-	struct iphdr *ip;
-	ssize_t n;
-	int sock;
+	int sock, ret;
 
 	sock = udp_connect(PEER_ADDR, UDP_PORT);
-	ASSERT_LE(0, sock);
-	ASSERT_EQ(0, getsockname(sock, (struct sockaddr *)&me, &me_len));
-	ASSERT_EQ(sizeof(payload), send(sock, payload, sizeof(payload), 0));
+	if (sock < 0)
+		return sock;
+	if (getsockname(sock, (struct sockaddr *)&me, &me_len) ||
+	    send(sock, payload, len, 0) != (ssize_t)len)
+		ret = -errno;
+	else
+		ret = me.sin_port;
+	close(sock);
+	return ret;
+}
+
+/*
+ * Send payload from a socket to the peer and read it back from the device
+ * as one datagram, byte for byte; the counters then count it alone.
+ */
+static void udp_round_trip(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(datapath) *self,
+			   const FIXTURE_VARIANT(datapath) *variant,
+			   const void *payload, size_t len)
+{
+	struct iphdr *ip;
+	int sport;
+	ssize_t n;
+
+	sport = send_to_peer(payload, len);
+	ASSERT_LT(0, sport);
 
 	n = read_ipv4(_metadata, self, variant, IPPROTO_UDP,
-		      sizeof(*udp) + sizeof(payload));
+		      sizeof(struct udphdr) + len, NULL);
 	ip = (struct iphdr *)(self->buf + l2_len(variant));
-	udp = (struct udphdr *)(ip + 1);
-	EXPECT_EQ(me.sin_port, udp->source);
-	EXPECT_EQ(htons(UDP_PORT), udp->dest);
-	EXPECT_EQ(sizeof(*udp) + sizeof(payload), ntohs(udp->len));
-	/* no checksum offload: the stack filled in the real one */
-	EXPECT_NE(0, udp->check);
-	EXPECT_EQ(0, csum_fold(csum_add(pseudo4(ip, ntohs(udp->len)), udp,
-					ntohs(udp->len))));
-	EXPECT_EQ(0, memcmp(payload, udp + 1, sizeof(payload)));
+	check_udp(_metadata, ip, (struct udphdr *)(ip + 1), sport,
+		  htons(UDP_PORT), payload, len);
 
 	/* tx counts what the reader took, without the packet info */
 	check_counters(_metadata, self->name, 1, n - pi_len(variant), 0, 0);
-	close(sock);
+}
+
+TEST_F(datapath, udp_datagram_is_read_byte_for_byte)
+{
+	static const char payload[] = "a datagram routed into minitun";
+
+	udp_round_trip(_metadata, self, variant, payload, sizeof(payload));
+}
+
+static void fill_pattern(uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = i * 7;
+}
+
+TEST_F(datapath, mtu_sized_datagram_is_read_whole)
+{
+	uint8_t payload[MTU - sizeof(struct iphdr) - sizeof(struct udphdr)];
+
+	fill_pattern(payload, sizeof(payload));
+	udp_round_trip(_metadata, self, variant, payload, sizeof(payload));
+}
+
+TEST_F(datapath, datagram_over_the_mtu_is_read_as_its_fragments)
+{
+	const size_t frag_data = (MTU - sizeof(struct iphdr)) & ~7;
+	uint8_t payload[BIG_DATAGRAM], whole[sizeof(struct udphdr) + BIG_DATAGRAM];
+	size_t got = 0, len, offset;
+	long long tx_bytes = 0;
+	struct iphdr *ip;
+	int sport, frags;
+	uint16_t frag;
+	ssize_t n;
+
+	fill_pattern(payload, sizeof(payload));
+	sport = send_to_peer(payload, sizeof(payload));
+	ASSERT_LT(0, sport);
+
+	for (frags = 1; ; frags++) {
+		n = read_timeout(self->fd, self->buf, sizeof(self->buf), TIMEOUT_MS);
+		ASSERT_LT(0, n) TH_LOG("fragment %d: %s", frags, strerror(-n));
+		tx_bytes += n - pi_len(variant);
+		ip = (struct iphdr *)check_l2(_metadata, self, variant, self->buf,
+					      n, ETH_P_IP);
+		len = ntohs(ip->tot_len) - sizeof(*ip);
+		frag = ntohs(ip->frag_off);
+		offset = (frag & IP_OFFMASK) * 8;
+		ASSERT_EQ(sizeof(*ip) + len, n - l2_len(variant));
+		/* in order, each as big as the MTU allows but the last */
+		ASSERT_EQ(got, offset) TH_LOG("fragment %d", frags);
+		ASSERT_GE(sizeof(whole), offset + len);
+		EXPECT_EQ(IPPROTO_UDP, ip->protocol);
+		EXPECT_EQ(inet_addr_of(LOCAL_ADDR), ip->saddr);
+		EXPECT_EQ(inet_addr_of(PEER_ADDR), ip->daddr);
+		EXPECT_EQ(0, csum(ip, sizeof(*ip)));
+		memcpy(whole + offset, ip + 1, len);
+		got += len;
+		if (!(frag & IP_MF))
+			break;
+		EXPECT_EQ(frag_data, len) TH_LOG("fragment %d", frags);
+	}
+
+	EXPECT_EQ((sizeof(whole) + frag_data - 1) / frag_data, frags);
+	ASSERT_EQ(sizeof(whole), got);
+	/* reassembled, it is the datagram, checksum and all */
+	check_udp(_metadata, ip, (struct udphdr *)whole, sport,
+		  htons(UDP_PORT), payload, sizeof(payload));
+	check_counters(_metadata, self->name, frags, tx_bytes, 0, 0);
 }
 
 /* Turn an echo request read from the device into its reply, in place. */
@@ -343,7 +483,7 @@ TEST_F(datapath, ping_is_answered_through_the_device)
 	ASSERT_LT(0, ping);
 	self->ping = ping;
 	n = read_ipv4(_metadata, self, variant, IPPROTO_ICMP,
-		      sizeof(*icmp) + PING_SIZE);
+		      sizeof(*icmp) + PING_SIZE, NULL);
 	ip = (struct iphdr *)(self->buf + l2_len(variant));
 	ip_len = n - l2_len(variant);
 	icmp = (struct icmphdr *)(ip + 1);
@@ -371,46 +511,83 @@ TEST_F(datapath, ping_is_answered_through_the_device)
 		       1, n - pi_len(variant));
 }
 
-/* An echo request from the peer to us, after the layer 2 headers. */
-static size_t build_echo4(uint8_t *p, const uint8_t *payload, size_t len)
+/* An IPv4 header from the peer to us, before the l4_len bytes after it. */
+static size_t put_ipv4(uint8_t *p, int proto, size_t l4_len)
 {
 	struct iphdr *ip = (struct iphdr *)p;
-	struct icmphdr *icmp = (struct icmphdr *)(ip + 1);
-	size_t total = sizeof(*ip) + sizeof(*icmp) + len;
 
-	memset(ip, 0, sizeof(*ip) + sizeof(*icmp));
+	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->tot_len = htons(total);
+	ip->tot_len = htons(sizeof(*ip) + l4_len);
 	ip->id = htons(1);
 	ip->ttl = 64;
-	ip->protocol = IPPROTO_ICMP;
+	ip->protocol = proto;
 	ip->saddr = inet_addr_of(PEER_ADDR);
 	ip->daddr = inet_addr_of(LOCAL_ADDR);
 	ip->check = csum(ip, sizeof(*ip));
+	return sizeof(*ip) + l4_len;
+}
+
+/* An echo request from the peer to us, after the layer 2 headers. */
+static size_t build_echo4(uint8_t *p, const uint8_t *payload, size_t len)
+{
+	struct icmphdr *icmp = (struct icmphdr *)(p + sizeof(struct iphdr));
+
+	memset(icmp, 0, sizeof(*icmp));
 	icmp->type = ICMP_ECHO;
 	icmp->un.echo.id = htons(ECHO_ID);
 	icmp->un.echo.sequence = htons(ECHO_SEQ);
 	memcpy(icmp + 1, payload, len);
 	icmp->checksum = csum(icmp, sizeof(*icmp) + len);
+	return put_ipv4(p, IPPROTO_ICMP, sizeof(*icmp) + len);
+}
+
+/* A UDP datagram from the peer's sport to our UDP_PORT. */
+static size_t build_udp4(uint8_t *p, uint16_t sport, const uint8_t *payload,
+			 size_t len)
+{
+	struct iphdr *ip = (struct iphdr *)p;
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	size_t total = put_ipv4(p, IPPROTO_UDP, sizeof(*udp) + len);
+
+	udp->source = htons(sport);
+	udp->dest = htons(UDP_PORT);
+	udp->len = htons(sizeof(*udp) + len);
+	udp->check = 0;
+	memcpy(udp + 1, payload, len);
+	udp->check = csum_fold(csum_add(pseudo4(ip, sizeof(*udp) + len), udp,
+					sizeof(*udp) + len));
 	return total;
 }
 
-TEST_F(datapath, written_echo_request_is_answered)
+/*
+ * Write an echo request and read the stack's answer, through write() and
+ * read(), or writev() and readv() cut at cuts.
+ */
+static void echo4_exchange(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(datapath) *self,
+			   const FIXTURE_VARIANT(datapath) *variant,
+			   const size_t *cuts)
 {
 	static const uint8_t payload[] = "echo through minitun, IPv4";
-	size_t request;
+	struct iovec iov[MAX_CUTS + 1];
 	struct icmphdr *icmp;
 	struct iphdr *ip;
+	size_t request;
 	ssize_t n;
 
 	request = l2_len(variant) +
 		  build_echo4(put_l2(self, variant, self->out, ETH_P_IP),
 			      payload, sizeof(payload));
-	ASSERT_EQ(request, write(self->fd, self->out, request));
+	if (cuts)
+		n = writev(self->fd, iov, scatter(iov, self->out, request, cuts));
+	else
+		n = write(self->fd, self->out, request);
+	ASSERT_EQ(request, n) TH_LOG("write: %s", strerror(errno));
 
 	n = read_ipv4(_metadata, self, variant, IPPROTO_ICMP,
-		      sizeof(*icmp) + sizeof(payload));
+		      sizeof(*icmp) + sizeof(payload), cuts);
 	ip = (struct iphdr *)(self->buf + l2_len(variant));
 	icmp = (struct icmphdr *)(ip + 1);
 	EXPECT_EQ(ICMP_ECHOREPLY, icmp->type);
@@ -422,6 +599,51 @@ TEST_F(datapath, written_echo_request_is_answered)
 
 	check_counters(_metadata, self->name, 1, n - pi_len(variant),
 		       1, request - pi_len(variant));
+}
+
+TEST_F(datapath, written_echo_request_is_answered)
+{
+	echo4_exchange(_metadata, self, variant, NULL);
+}
+
+TEST_F(datapath, readv_and_writev_split_a_packet_anywhere)
+{
+	/* through the packet info, the Ethernet header and the IP header */
+	static const size_t cuts[MAX_CUTS] = { 1, 3, 7, 16, 30 };
+
+	echo4_exchange(_metadata, self, variant, cuts);
+}
+
+TEST_F(datapath, written_udp_datagram_reaches_a_socket)
+{
+	struct sockaddr_in local = {
+		.sin_family = AF_INET,
+		.sin_port = htons(UDP_PORT),
+	}, from;
+	socklen_t from_len = sizeof(from);
+	uint8_t payload[1000], got[sizeof(payload) + 1];
+	size_t frame;
+	int sock;
+
+	fill_pattern(payload, sizeof(payload));
+	local.sin_addr.s_addr = inet_addr_of(LOCAL_ADDR);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, sock);
+	ASSERT_EQ(0, bind(sock, (struct sockaddr *)&local, sizeof(local)));
+
+	frame = l2_len(variant) +
+		build_udp4(put_l2(self, variant, self->out, ETH_P_IP),
+			   PEER_PORT, payload, sizeof(payload));
+	ASSERT_EQ(frame, write(self->fd, self->out, frame));
+
+	ASSERT_EQ(0, wait_readable(sock));
+	ASSERT_EQ(sizeof(payload), recvfrom(sock, got, sizeof(got), 0,
+					    (struct sockaddr *)&from, &from_len));
+	EXPECT_EQ(0, memcmp(payload, got, sizeof(payload)));
+	EXPECT_EQ(inet_addr_of(PEER_ADDR), from.sin_addr.s_addr);
+	EXPECT_EQ(htons(PEER_PORT), from.sin_port);
+	check_counters(_metadata, self->name, 0, 0, 1, frame - pi_len(variant));
+	close(sock);
 }
 
 /*
