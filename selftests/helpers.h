@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -366,6 +367,25 @@ static inline int if_tx_queues(const char *name)
 		n += !strncmp(d->d_name, "tx-", 3);
 	closedir(dir);
 	return n;
+}
+
+/*
+ * A child's exit status (as waitpid() gives it) once it exits within
+ * timeout_ms; past that it is killed and -ETIMEDOUT returned, so a test
+ * waiting on a child that never wakes fails instead of hanging.
+ */
+static inline int wait_exit(pid_t pid, int timeout_ms)
+{
+	int status, ms;
+
+	for (ms = 0; ms < timeout_ms; ms += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
 }
 
 #endif /* _MINITUN_SELFTEST_HELPERS_H */

@@ -28,6 +28,9 @@
 #define MAX_QUEUES	256	/* tun's MAX_TAP_QUEUES */
 #define MQ_FLAGS	(IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE)
 #define SETTLE_MS	2000
+#define SMALL_RING	4
+#define DELAY_MS	300
+#define TIMEOUT_MS	5000
 
 static long long module_refcnt(void)
 {
@@ -435,6 +438,85 @@ TEST_F(multiqueue, queue_limit_is_256_attached_or_detached)
 	EXPECT_EQ(0, set_queue(self->fds[0], IFF_ATTACH_QUEUE));
 	EXPECT_EQ(MAX_QUEUES, if_tx_queues(self->name));
 	close_all(more, MAX_QUEUES - QUEUES);
+}
+
+TEST_F(multiqueue, detached_queue_ring_follows_txqueuelen)
+{
+	int per_flow[FLOWS] = {};
+	int q;
+
+	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, run("ip link set dev %s txqueuelen %d", self->name, SMALL_RING));
+	ASSERT_EQ(0, set_queue(self->fds[1], IFF_ATTACH_QUEUE));
+	/* leave it the only queue, so that it takes every flow */
+	for (q = 0; q < QUEUES; q++)
+		if (q != 1)
+			ASSERT_EQ(0, set_queue(self->fds[q], IFF_DETACH_QUEUE));
+
+	ASSERT_EQ(0, send_flows(FLOWS, 1));
+	EXPECT_EQ(SMALL_RING, drain(self->fds[1], per_flow));
+	EXPECT_EQ(FLOWS - SMALL_RING, ethtool_stat(self->name, "tx_queue_0_drop_full"));
+	EXPECT_EQ(FLOWS - SMALL_RING, if_stat(self->name, "tx_dropped"));
+}
+
+TEST_F(multiqueue, carrier_needs_an_attached_queue)
+{
+	char out[1024];
+	int on = 1, off = 0, q;
+
+	for (q = 0; q < QUEUES; q++)
+		ASSERT_EQ(0, set_queue(self->fds[q], IFF_DETACH_QUEUE));
+
+	EXPECT_EQ(0, ioctl(self->fds[0], TUNSETCARRIER, &off));
+	EXPECT_EQ(0, read_number("/sys/class/net/%s/carrier", self->name));
+	EXPECT_EQ(-1, ioctl(self->fds[0], TUNSETCARRIER, &on));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_NE(0, run_output(out, sizeof(out), "ip link set dev %s carrier on",
+				self->name));
+	EXPECT_EQ(0, read_number("/sys/class/net/%s/carrier", self->name));
+
+	ASSERT_EQ(0, set_queue(self->fds[3], IFF_ATTACH_QUEUE));
+	EXPECT_EQ(0, ioctl(self->fds[0], TUNSETCARRIER, &on));
+	EXPECT_EQ(1, read_number("/sys/class/net/%s/carrier", self->name));
+}
+
+/* A child blocked in read() on fd; its exit status is read()'s errno. */
+static pid_t blocked_reader(int fd)
+{
+	uint8_t buf[2048];
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		/* O_NONBLOCK is shared with the parent, which does not read */
+		fcntl(fd, F_SETFL, 0);
+		_exit(read(fd, buf, sizeof(buf)) < 0 ? errno : 0);
+	}
+	return pid;
+}
+
+TEST_F(multiqueue, link_del_wakes_readers_of_attached_and_detached_queues)
+{
+	pid_t attached, detached;
+	int status;
+
+	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	attached = blocked_reader(self->fds[0]);
+	ASSERT_LT(0, attached);
+	detached = blocked_reader(self->fds[1]);
+	ASSERT_LT(0, detached);
+	usleep(DELAY_MS * 1000);
+	/* both asleep, not failed */
+	ASSERT_EQ(0, waitpid(attached, &status, WNOHANG));
+	ASSERT_EQ(0, waitpid(detached, &status, WNOHANG));
+
+	ASSERT_EQ(0, run("ip link del dev %s", self->name));
+	status = wait_exit(attached, TIMEOUT_MS);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EFAULT)
+		TH_LOG("attached queue's reader: status %d", status);
+	status = wait_exit(detached, TIMEOUT_MS);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EFAULT)
+		TH_LOG("detached queue's reader: status %d", status);
 }
 
 TEST(tunsetqueue_on_a_file_with_no_device_is_einval)

@@ -190,6 +190,37 @@ TEST_F(reader, blocking_read_sleeps_until_a_packet_arrives)
 	EXPECT_EQ(1, ethtool_stat(self->name, "tx_queue_0_wakeups"));
 }
 
+/* A child blocked in read(); it exits 0 once it has read one datagram. */
+static pid_t child_reader(FIXTURE_DATA(reader) *self)
+{
+	pid_t pid;
+
+	pid = fork();
+	if (!pid)
+		_exit(read(self->fd, self->buf, sizeof(self->buf)) == PACKET_LEN ? 0 : 1);
+	return pid;
+}
+
+TEST_F(reader, every_blocked_reader_of_a_file_gets_a_packet)
+{
+	pid_t first, second;
+	int status;
+
+	first = child_reader(self);
+	ASSERT_LT(0, first);
+	second = child_reader(self);
+	ASSERT_LT(0, second);
+	sleep_ms(DELAY_MS);
+
+	ASSERT_EQ(0, send_datagram(self));
+	ASSERT_EQ(0, send_datagram(self));
+	status = wait_exit(first, TIMEOUT_MS);
+	EXPECT_EQ(0, status) TH_LOG("first reader: status %d", status);
+	status = wait_exit(second, TIMEOUT_MS);
+	EXPECT_EQ(0, status) TH_LOG("second reader: status %d", status);
+	EXPECT_EQ(2, if_stat(self->name, "tx_packets"));
+}
+
 TEST_F(reader, nonblocking_read_of_an_empty_ring_gives_eagain)
 {
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
