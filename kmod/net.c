@@ -304,7 +304,7 @@ static const struct ethtool_ops minitun_ethtool_ops = {
 	.get_ethtool_stats	= minitun_get_ethtool_stats,
 };
 
-/* sysfs: tun's attributes, so that `ip tuntap show` lists minitun devices. */
+/* sysfs: tun's attributes, for tools that read a device's flags and owner. */
 
 static ssize_t tun_flags_show(struct device *d, struct device_attribute *attr,
 			      char *buf)

@@ -13,7 +13,10 @@
  * reason.
  *
  * The few places where minitun refuses on purpose what tun accepts are
- * cases of their own (DIFFERING_CASE), which check both answers.
+ * cases of their own (DIFFERING_CASE), which check both answers; so are the
+ * two where minitun answers as tun does but loses less or counts more
+ * (LOSSLESS_CASE): a read buffer too small for tun_pi leaves the packet
+ * queued, and a packet whose copy to the reader faults counts as dropped.
  */
 
 #define _GNU_SOURCE
@@ -85,6 +88,8 @@ FIXTURE_VARIANT(badinput)
 	int tun_errno;		/* tun's answer: 0 when it accepts */
 	int minitun_errno;
 	bool differs;		/* minitun refuses on purpose */
+	bool minitun_keeps;	/* ... keeps queued the packet tun loses */
+	const char *minitun_counts;	/* ... counts once what tun does not */
 };
 
 /*
@@ -99,7 +104,15 @@ FIXTURE_VARIANT(badinput)
 #define DIFFERING_CASE(name, flags, from, tun_err, minitun_err)	\
 	__DEFINE_CASE(name, flags, from, tun_err, minitun_err, true)
 
-#define __DEFINE_CASE(name, flags, from, tun_err, minitun_err, differ)	\
+/*
+ * The same errno as tun, where minitun loses nothing (keeps: the packet is
+ * still queued) or counts the packet it loses in one more counter.
+ */
+#define LOSSLESS_CASE(name, flags, from, err, keeps, counts)		\
+	__DEFINE_CASE(name, flags, from, err, err, true,		\
+		      .minitun_keeps = keeps, .minitun_counts = counts)
+
+#define __DEFINE_CASE(name, flags, from, tun_err, minitun_err, differ, ...) \
 	static long call_##name(struct bad_ctx *ctx);			\
 	FIXTURE_VARIANT_ADD(badinput, name) {				\
 		.iff = flags,						\
@@ -108,6 +121,7 @@ FIXTURE_VARIANT(badinput)
 		.tun_errno = tun_err,					\
 		.minitun_errno = minitun_err,				\
 		.differs = differ,					\
+		__VA_ARGS__						\
 	};								\
 	static long call_##name(struct bad_ctx *ctx __attribute__((unused)))
 
@@ -239,15 +253,16 @@ BAD_CASE(read_no_device, 0, NO_DEVICE, EBADFD)
 	return read(ctx->fd, buf, sizeof(buf));
 }
 
-/* The packet is taken off the ring and lost. */
-BAD_CASE(read_shorter_than_pi, IFF_TUN, QUEUED, EINVAL)
+/* tun takes the packet off the ring and loses it; minitun refuses first. */
+LOSSLESS_CASE(read_shorter_than_pi, IFF_TUN, QUEUED, EINVAL, true, NULL)
 {
 	char buf[sizeof(struct tun_pi) - 1];
 
 	return read(ctx->fd, buf, sizeof(buf));
 }
 
-BAD_CASE(read_bad_pointer_pi, IFF_TUN, QUEUED, EFAULT)
+/* Both lose the packet; minitun drops it with a reason and counts it. */
+LOSSLESS_CASE(read_bad_pointer_pi, IFF_TUN, QUEUED, EFAULT, false, "tx_dropped")
 {
 	return read(ctx->fd, unreadable, 1500);
 }
@@ -652,6 +667,17 @@ static void run_case(struct __test_metadata *_metadata,
 	close(ctx.fd);
 }
 
+/* How far one of the interface counters moved in a case. */
+static long long counter_delta(const struct outcome *o, const char *name)
+{
+	int i;
+
+	for (i = 0; i < o->ncounters; i++)
+		if (!strcmp(o->delta[i].name, name))
+			return o->delta[i].value;
+	return 0;
+}
+
 static void expect_same_counters(struct __test_metadata *_metadata,
 				 const struct outcome *tun,
 				 const struct outcome *minitun)
@@ -722,6 +748,15 @@ TEST_F(badinput, same_as_tun)
 		EXPECT_EQ(variant->minitun_errno, minitun->err)
 			TH_LOG("minitun: %ld (%s)", minitun->ret,
 			       strerror(minitun->err));
+		if (variant->minitun_keeps) {
+			EXPECT_FALSE(tun->readable_after);
+			EXPECT_TRUE(minitun->readable_after);
+		}
+		if (variant->minitun_counts) {
+			EXPECT_EQ(0, counter_delta(tun, variant->minitun_counts));
+			EXPECT_EQ(1, counter_delta(minitun, variant->minitun_counts))
+				TH_LOG("minitun's %s", variant->minitun_counts);
+		}
 		return;
 	}
 
