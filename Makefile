@@ -147,6 +147,9 @@ test:
 	$(Q)$(MAKE) all
 	$(Q)scripts/test
 
+bench:
+	$(Q)scripts/bench
+
 style: module $(CHECKPATCH)
 	$(call msg,CHECK,checkpatch --strict kmod/)
 	$(Q)perl $(CHECKPATCH) --no-tree --strict --quiet --show-types -f \

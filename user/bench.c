@@ -48,6 +48,7 @@ static const char * const mode_names[] = { "rx", "tx", "lat" };
 
 struct bench {
 	struct mt_common common;
+	const char *name;		/* NULL: the driver's template */
 	enum bench_mode mode;
 	unsigned int size, seconds, queues, batch;
 	bool json;
@@ -74,6 +75,8 @@ static const struct argp_option bench_options[] = {
 	{ "seconds", 't', "S", 0, "how long to measure (default 3)", 0 },
 	{ "queues", 'q', "N", 0, "N queues, a reader or writer thread each (default 1)", 0 },
 	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
+	{ "name", 'n', "NAME", 0,
+	  "the interface: a new one, or an existing TUN device without packet info (default: the driver's next free name)", 0 },
 	{ "json", 'j', NULL, 0, "one JSON object instead of text", 0 },
 	{ 0 }
 };
@@ -110,6 +113,9 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 	case 'b':
 		b->batch = mt_parse_number(state, "--batch", arg, 0,
 					   MINITUN_BATCH_MAX);
+		return 0;
+	case 'n':
+		b->name = mt_parse_ifname(state, arg);
 		return 0;
 	case 'j':
 		b->json = true;
@@ -456,7 +462,11 @@ static int set_batch(struct bench *b)
 	return 0;
 }
 
-/* A fresh TUN device, addressed and up, and nothing but our packets on it. */
+/*
+ * A TUN device without packet info, addressed and up, and nothing but our
+ * packets on it: a fresh one, or --name's (a tracer can be attached to a
+ * device made beforehand).
+ */
 static int setup_device(struct bench *b)
 {
 	struct nl_addr addr;
@@ -464,7 +474,7 @@ static int setup_device(struct bench *b)
 	char path[96];
 	FILE *f;
 
-	if (mt_device_init(&b->dev, b->common.node, NULL) ||
+	if (mt_device_init(&b->dev, b->common.node, b->name) ||
 	    mt_device_create(&b->dev, IFF_TUN | IFF_NO_PI, b->queues))
 		return -1;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
