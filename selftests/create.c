@@ -322,6 +322,25 @@ TEST_F(create, device_goes_with_its_last_file)
 	EXPECT_EQ(-1, read_number("/sys/class/net/%s/ifindex", self->name));
 }
 
+TEST_F(create, file_of_a_deleted_device_can_make_another)
+{
+	struct ifreq ifr = { .ifr_flags = variant->type }, now;
+
+	create_device(_metadata, self, variant->type);
+	ASSERT_EQ(0, run("ip link del dev %s", self->name));
+	ASSERT_FALSE(if_exists(self->name));
+
+	ASSERT_EQ(0, ioctl(self->fd, TUNSETIFF, &ifr));
+	EXPECT_TRUE(name_from_template(ifr.ifr_name, variant->template));
+	EXPECT_TRUE(if_exists(ifr.ifr_name));
+	ASSERT_EQ(0, tungetiff(self->fd, &now));
+	EXPECT_STREQ(ifr.ifr_name, now.ifr_name);
+
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_FALSE(if_exists(ifr.ifr_name));
+}
+
 TEST_F(create, ethtool_names_the_driver)
 {
 	char out[4096], expect[64];
