@@ -24,6 +24,9 @@
 #define EXCESS		5
 #define PACKET_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(uint32_t))
 #define SETTLE_MS	2000
+#define DELAY_MS	300
+#define TIMEOUT_MS	5000
+#define POLL_MS		100
 
 FIXTURE(ring)
 {
@@ -116,11 +119,18 @@ static void send_numbered(struct __test_metadata *_metadata,
 	}
 }
 
+static uint32_t seq_of(const uint8_t *pkt)
+{
+	uint32_t seq;
+
+	memcpy(&seq, pkt + PACKET_LEN - sizeof(seq), sizeof(seq));
+	return ntohl(seq);
+}
+
 /* The ring holds exactly datagrams first .. first + count - 1, in order. */
 static void expect_numbered(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(ring) *self, uint32_t first, int count)
 {
-	uint32_t seq;
 	ssize_t n;
 	int i;
 
@@ -129,8 +139,7 @@ static void expect_numbered(struct __test_metadata *_metadata,
 		ASSERT_EQ(PACKET_LEN, n)
 			TH_LOG("packet %d of %d: %s", i + 1, count,
 			       n < 0 ? strerror(errno) : "wrong size");
-		memcpy(&seq, self->buf + PACKET_LEN - sizeof(seq), sizeof(seq));
-		ASSERT_EQ(first + i, ntohl(seq)) TH_LOG("packet %d of %d", i + 1, count);
+		ASSERT_EQ(first + i, seq_of(self->buf)) TH_LOG("packet %d of %d", i + 1, count);
 	}
 	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(self->buf)));
 	EXPECT_EQ(EAGAIN, errno);
@@ -221,6 +230,89 @@ TEST_F(ring, zero_length_ring_drops_everything)
 	send_numbered(_metadata, self, EXCESS);
 	expect_drops(_metadata, self, EXCESS, 1);
 	expect_numbered(_metadata, self, 0, 0);
+}
+
+TEST_F(ring, resize_under_a_blocked_reader_keeps_it_waiting)
+{
+	pid_t reader;
+	int status;
+
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		/* O_NONBLOCK is the parent's too; it reads nothing meanwhile */
+		fcntl(self->fd, F_SETFL, 0);
+		_exit(read(self->fd, self->buf, sizeof(self->buf)) == PACKET_LEN &&
+		      seq_of(self->buf) == 0 ? 0 : 1);
+	}
+	usleep(DELAY_MS * 1000);
+	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG));
+
+	set_ring_size(_metadata, self, 2 * self->size);
+	usleep(DELAY_MS * 1000);
+	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG)) TH_LOG("woken by the resize");
+
+	send_numbered(_metadata, self, 1);
+	EXPECT_EQ(0, wait_exit(reader, TIMEOUT_MS));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	expect_drops(_metadata, self, 0, 0);
+}
+
+/* A child that sends count numbered datagrams as fast as it can. */
+static pid_t flood(FIXTURE_DATA(ring) *self, int count)
+{
+	uint32_t seq;
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	if (!pid) {
+		for (i = 0; i < count; i++) {
+			seq = htonl(i);
+			if (send(self->udp, &seq, sizeof(seq), 0) != sizeof(seq))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(ring, concurrent_reader_accounts_for_every_packet)
+{
+	int count = 4 * self->size + 100, got = 0, status = -1;
+	long long last = -1;
+	bool sending = true;
+	pid_t sender;
+	ssize_t n;
+
+	sender = flood(self, count);
+	ASSERT_LT(0, sender);
+
+	/* read while it sends; once it is done, until the ring is empty */
+	for (;;) {
+		n = read_timeout(self->fd, self->buf, sizeof(self->buf), POLL_MS);
+		if (n == -ETIMEDOUT || n == -EAGAIN) {
+			if (!sending)
+				break;
+			sending = waitpid(sender, &status, WNOHANG) != sender;
+			continue;
+		}
+		ASSERT_EQ(PACKET_LEN, n) TH_LOG("read: %s", strerror(-n));
+		/* in order, and never twice */
+		ASSERT_LT(last, seq_of(self->buf));
+		last = seq_of(self->buf);
+		got++;
+	}
+	EXPECT_EQ(0, status);
+	TH_LOG("%d sent: %d read, %lld dropped as full", count, got,
+	       stat_of(self, "tx_queue_0_drop_full"));
+
+	EXPECT_EQ(count, got + stat_of(self, "tx_queue_0_drop_full"));
+	EXPECT_EQ(got, stat_of(self, "tx_queue_0_enqueued"));
+	EXPECT_EQ(got, stat_of(self, "tx_queue_0_dequeued"));
+	EXPECT_EQ(got, if_stat(self->name, "tx_packets"));
+	EXPECT_GE(self->size, stat_of(self, "tx_queue_0_high_water"));
+	expect_drops(_metadata, self, count - got, 0);
 }
 
 TEST_HARNESS_MAIN
