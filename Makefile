@@ -15,7 +15,7 @@ EXTRACT_VMLINUX := $(SRC_TOOLS)/scripts/extract-vmlinux
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra
-override CFLAGS += $(WARNINGS) -I$(CURDIR)/kmod/uapi
+override CFLAGS += $(WARNINGS) -I$(CURDIR)/kmod
 
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
@@ -32,7 +32,7 @@ VMLINUX_H := $(BUILD)/vmlinux.h
 USER_LIBS := -lmnl -lpcap -lbpf -lelf -lz -lpthread
 
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/*.c))
-SELFTEST_HEADERS := $(wildcard selftests/*.h)
+SELFTEST_HEADERS := $(wildcard selftests/*.h kmod/uapi/*.h)
 
 ifeq ($(V),1)
 Q :=
@@ -103,7 +103,7 @@ $(BUILD)/minitun: $(USER_OBJS)
 $(BUILD)/user/%.o: user/%.c $(USER_HEADERS) $(SKELETONS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/user -I$(CURDIR)/kmod -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/user -c -o $@ $<
 
 $(BUILD)/user/%.bpf.o: user/%.bpf.c $(USER_HEADERS) $(VMLINUX_H)
 	$(call msg,BPF,$@)

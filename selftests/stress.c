@@ -17,8 +17,6 @@
  */
 
 #define _GNU_SOURCE
-#include <netinet/ip.h>
-#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -31,6 +29,7 @@
 
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "packets.h"
 
 #define STRESS_DEV	"st0"
 #define MAX_QUEUES	4
@@ -118,40 +117,13 @@ static void *poller(void *arg)
 	return NULL;
 }
 
-static uint16_t checksum(const void *data, size_t len)
-{
-	const uint16_t *p = data;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *p++;
-	if (len)
-		sum += *(const uint8_t *)p;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 /* A UDP datagram from the peer to the writer's socket, as a reader sees it. */
 static size_t build_packet(uint8_t *buf, size_t payload)
 {
-	struct iphdr *ip = (struct iphdr *)buf;
-	struct udphdr *udp = (struct udphdr *)(ip + 1);
-	size_t len = sizeof(*ip) + sizeof(*udp) + payload;
+	static const uint8_t zeros[64];
 
-	memset(buf, 0, len);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(len);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	inet_pton(AF_INET, PEER_ADDR, &ip->saddr);
-	inet_pton(AF_INET, LOCAL_ADDR, &ip->daddr);
-	ip->check = checksum(ip, sizeof(*ip));
-	udp->source = htons(WRITER_PORT + 1);
-	udp->dest = htons(WRITER_PORT);
-	udp->len = htons(sizeof(*udp) + payload);
-	return len;	/* UDP checksum 0: none, allowed over IPv4 */
+	return udp4_build(buf, inet_addr(PEER_ADDR), WRITER_PORT + 1,
+			  inet_addr(LOCAL_ADDR), WRITER_PORT, zeros, payload);
 }
 
 static void *writer(void *arg)

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minitun's batched mode (kmod/uapi/minitun.h): many packets per read() and
+ * write(), each a record behind a struct minitun_rec. Reads take whole
+ * records only, and what does not fit stays queued; writes check all the
+ * framing before injecting anything, and a refused packet ends the batch
+ * like a short write. Every case checks the interface counters too: what a
+ * refused call injected, read or dropped must be nothing.
+ */
+
+#define _GNU_SOURCE
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+#include "packets.h"
+#include "uapi/minitun.h"
+
+#define BATCH_IFNAME	"mtb0"
+#define LOCAL_ADDR	"10.98.0.1"
+#define PEER_ADDR	"10.98.0.2"
+#define DISCARD_PORT	9
+#define LIMIT		8
+#define BUF_SIZE	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
+#define QUIET_MS	100
+
+struct counters {
+	long long rx_packets, rx_dropped, tx_packets, tx_dropped;
+};
+
+FIXTURE(batch)
+{
+	int fd;
+	int udp;
+	struct counters before;
+	uint8_t buf[BUF_SIZE];
+	uint8_t out[BUF_SIZE];
+};
+
+/* Batched mode replaces struct tun_pi: the same records either way. */
+FIXTURE_VARIANT(batch)
+{
+	int flags;
+};
+
+FIXTURE_VARIANT_ADD(batch, no_pi)
+{
+	.flags = IFF_TUN | IFF_NO_PI,
+};
+
+FIXTURE_VARIANT_ADD(batch, pi)
+{
+	.flags = IFF_TUN,
+};
+
+static int set_batch(int fd, unsigned int version, unsigned int max)
+{
+	struct minitun_batch batch = { .version = version, .max_packets = max };
+
+	return ioctl(fd, MINITUN_SETBATCH, &batch) ? -errno : 0;
+}
+
+static void read_counters(struct counters *c)
+{
+	c->rx_packets = if_stat(BATCH_IFNAME, "rx_packets");
+	c->rx_dropped = if_stat(BATCH_IFNAME, "rx_dropped");
+	c->tx_packets = if_stat(BATCH_IFNAME, "tx_packets");
+	c->tx_dropped = if_stat(BATCH_IFNAME, "tx_dropped");
+}
+
+/* How the counters moved since the fixture was set up (or last asked). */
+static struct counters moved(FIXTURE_DATA(batch) *self)
+{
+	struct counters now, d;
+
+	read_counters(&now);
+	d.rx_packets = now.rx_packets - self->before.rx_packets;
+	d.rx_dropped = now.rx_dropped - self->before.rx_dropped;
+	d.tx_packets = now.tx_packets - self->before.tx_packets;
+	d.tx_dropped = now.tx_dropped - self->before.tx_dropped;
+	self->before = now;
+	return d;
+}
+
+FIXTURE_SETUP(batch)
+{
+	char name[IFNAMSIZ] = BATCH_IFNAME;
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+				    .sin_port = htons(DISCARD_PORT) };
+
+	self->fd = tun_open(MINITUN_DEV, name, variant->flags);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", MINITUN_DEV, strerror(-self->fd));
+	ASSERT_EQ(0, if_no_ipv6(BATCH_IFNAME));
+	ASSERT_EQ(0, if_set_p2p(BATCH_IFNAME, LOCAL_ADDR, PEER_ADDR));
+	ASSERT_EQ(0, set_batch(self->fd, MINITUN_BATCH_V1, LIMIT));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+
+	self->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->udp);
+	inet_pton(AF_INET, PEER_ADDR, &peer.sin_addr);
+	ASSERT_EQ(0, connect(self->udp, (struct sockaddr *)&peer, sizeof(peer)));
+	read_counters(&self->before);
+}
+
+FIXTURE_TEARDOWN(batch)
+{
+	close(self->udp);
+	close(self->fd);
+}
+
+/* A datagram from the stack into the device, ip_len bytes as read. */
+static void send_into(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(batch) *self, size_t ip_len)
+{
+	static const char payload[1500];
+	size_t len = ip_len - sizeof(struct iphdr) - sizeof(struct udphdr);
+
+	ASSERT_EQ((ssize_t)len, send(self->udp, payload, len, 0));
+}
+
+static bool readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * Walk n records of a read: each aligned, its header complete and zeroed
+ * where it must be, the packet an IPv4 one of the length expected, the
+ * padding zero. Returns the bytes the records take.
+ */
+static size_t check_records(struct __test_metadata *_metadata,
+			    const uint8_t *buf, size_t len,
+			    const size_t *ip_lens, unsigned int n)
+{
+	static const uint8_t zeros[MINITUN_REC_ALIGN];
+	const struct minitun_rec *rec;
+	size_t off = 0, pad;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, off % MINITUN_REC_ALIGN);
+		ASSERT_LE(off + sizeof(*rec), len) TH_LOG("record %u missing", i);
+		rec = (const struct minitun_rec *)(buf + off);
+		EXPECT_EQ(MINITUN_BATCH_V1, rec->version);
+		EXPECT_EQ(sizeof(*rec), rec->hdr_len);
+		EXPECT_EQ(0, rec->flags);
+		EXPECT_EQ(htons(ETH_P_IP), rec->proto);
+		EXPECT_EQ(0, memcmp(rec->reserved, zeros, sizeof(rec->reserved)));
+		EXPECT_EQ(ip_lens[i], rec->len) TH_LOG("record %u", i);
+		EXPECT_EQ(0x45, *(const uint8_t *)(rec + 1));
+		pad = MINITUN_REC_SIZE(rec->len) - sizeof(*rec) - rec->len;
+		EXPECT_EQ(0, memcmp((const uint8_t *)(rec + 1) + rec->len, zeros, pad));
+		off += MINITUN_REC_SIZE(rec->len);
+	}
+	EXPECT_EQ(len, off);
+	return off;
+}
+
+static size_t records_size(const size_t *ip_lens, unsigned int n)
+{
+	size_t size = 0;
+
+	while (n--)
+		size += MINITUN_REC_SIZE(ip_lens[n]);
+	return size;
+}
+
+TEST_F(batch, reads_packets_of_mixed_sizes_as_records)
+{
+	static const size_t sizes[] = { 28, 100, 1001, 29, 1500 };
+	ssize_t n;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		send_into(_metadata, self, sizes[i]);
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ((ssize_t)records_size(sizes, ARRAY_SIZE(sizes)), n)
+		TH_LOG("read: %s", strerror(errno));
+	check_records(_metadata, self->buf, n, sizes, ARRAY_SIZE(sizes));
+	EXPECT_EQ(ARRAY_SIZE(sizes), moved(self).tx_packets);
+}
+
+TEST_F(batch, buffer_that_fits_exactly_takes_all)
+{
+	static const size_t sizes[] = { 60, 61, 62 };
+	size_t exact = records_size(sizes, ARRAY_SIZE(sizes));
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		send_into(_metadata, self, sizes[i]);
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	ASSERT_EQ((ssize_t)exact, read(self->fd, self->buf, exact));
+	check_records(_metadata, self->buf, exact, sizes, ARRAY_SIZE(sizes));
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
+	EXPECT_EQ(3, moved(self).tx_packets);
+}
+
+TEST_F(batch, buffer_one_byte_short_leaves_the_last_queued)
+{
+	static const size_t sizes[] = { 60, 61, 62 };
+	size_t exact = records_size(sizes, ARRAY_SIZE(sizes));
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		send_into(_metadata, self, sizes[i]);
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	ASSERT_EQ((ssize_t)records_size(sizes, 2),
+		  read(self->fd, self->buf, exact - 1));
+	check_records(_metadata, self->buf, records_size(sizes, 2), sizes, 2);
+	/* The third waits, whole, for the next read. */
+	ASSERT_TRUE(readable(self->fd, 0));
+	ASSERT_EQ((ssize_t)MINITUN_REC_SIZE(62),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	check_records(_metadata, self->buf, MINITUN_REC_SIZE(62), &sizes[2], 1);
+	EXPECT_EQ(3, moved(self).tx_packets);
+}
+
+TEST_F(batch, record_longer_than_the_buffer_is_refused_and_kept)
+{
+	static const size_t size = 1000;
+
+	send_into(_metadata, self, size);
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	EXPECT_EQ(-1, read(self->fd, self->buf, MINITUN_REC_SIZE(size) - 1));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(0, moved(self).tx_packets);
+	ASSERT_EQ((ssize_t)MINITUN_REC_SIZE(size),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	check_records(_metadata, self->buf, MINITUN_REC_SIZE(size), &size, 1);
+	EXPECT_EQ(0, moved(self).tx_dropped);
+}
+
+TEST_F(batch, buffer_smaller_than_a_header_is_refused)
+{
+	send_into(_metadata, self, 100);
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	EXPECT_EQ(-1, read(self->fd, self->buf, sizeof(struct minitun_rec) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(readable(self->fd, 0));
+	EXPECT_EQ(0, moved(self).tx_packets);
+}
+
+TEST_F(batch, read_stops_at_the_limit)
+{
+	size_t sizes[LIMIT + 2];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		sizes[i] = 40 + i;
+		send_into(_metadata, self, sizes[i]);
+	}
+	ASSERT_TRUE(readable(self->fd, 1000));
+
+	ASSERT_EQ((ssize_t)records_size(sizes, LIMIT),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	check_records(_metadata, self->buf, records_size(sizes, LIMIT), sizes, LIMIT);
+	ASSERT_EQ((ssize_t)records_size(&sizes[LIMIT], 2),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(LIMIT + 2, moved(self).tx_packets);
+}
+
+/* Append a record holding len bytes of pkt (proto 0: from the IP version). */
+static size_t put_record(uint8_t *out, const void *pkt, size_t len,
+			 uint16_t proto)
+{
+	struct minitun_rec rec = {
+		.len = len,
+		.proto = htons(proto),
+		.hdr_len = sizeof(rec),
+		.version = MINITUN_BATCH_V1,
+	};
+
+	memset(out, 0, MINITUN_REC_SIZE(len));
+	memcpy(out, &rec, sizeof(rec));
+	memcpy(out + sizeof(rec), pkt, len);
+	return MINITUN_REC_SIZE(len);
+}
+
+/* An echo request from the peer to us, payload_len bytes of payload. */
+static size_t put_echo(uint8_t *out, uint16_t seq, size_t payload_len)
+{
+	static const uint8_t payload[1400];
+	uint8_t pkt[1500];
+	size_t len;
+
+	len = icmp4_echo_build(pkt, inet_addr(PEER_ADDR), inet_addr(LOCAL_ADDR),
+			       0x6d74, seq, payload, payload_len);
+	return put_record(out, pkt, len, 0);
+}
+
+/* Nothing came back: no request reached the stack. */
+static void expect_nothing_injected(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(batch) *self)
+{
+	struct counters d = moved(self);
+
+	EXPECT_EQ(0, d.rx_packets);
+	EXPECT_EQ(0, d.rx_dropped);
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
+}
+
+TEST_F(batch, writes_packets_of_mixed_sizes)
+{
+	static const size_t payloads[] = { 0, 1, 56, 999, 1400 };
+	size_t sizes[ARRAY_SIZE(payloads)], len = 0;
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(payloads); i++) {
+		sizes[i] = 28 + payloads[i];
+		len += put_echo(self->out + len, i, payloads[i]);
+	}
+	ASSERT_EQ((ssize_t)len, write(self->fd, self->out, len))
+		TH_LOG("write: %s", strerror(errno));
+	EXPECT_EQ(ARRAY_SIZE(payloads), moved(self).rx_packets);
+
+	/* The stack's answers, one per request, the same sizes. */
+	ASSERT_TRUE(readable(self->fd, 1000));
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ((ssize_t)records_size(sizes, ARRAY_SIZE(sizes)), n);
+	check_records(_metadata, self->buf, n, sizes, ARRAY_SIZE(sizes));
+}
+
+TEST_F(batch, zero_length_record_refuses_the_batch)
+{
+	size_t len = put_echo(self->out, 1, 8);
+
+	len += put_record(self->out + len, NULL, 0, ETH_P_IP);
+	EXPECT_EQ(-1, write(self->fd, self->out, len));
+	EXPECT_EQ(EINVAL, errno);
+	expect_nothing_injected(_metadata, self);
+}
+
+TEST_F(batch, record_past_the_end_refuses_the_batch)
+{
+	size_t len = put_echo(self->out, 1, 8), second = len;
+
+	len += put_echo(self->out + len, 2, 100);
+	/* The second claims more bytes than the write has. */
+	((struct minitun_rec *)(self->out + second))->len += 200;
+	EXPECT_EQ(-1, write(self->fd, self->out, len));
+	EXPECT_EQ(EINVAL, errno);
+	expect_nothing_injected(_metadata, self);
+}
+
+TEST_F(batch, truncated_trailing_header_refuses_the_batch)
+{
+	size_t len = put_echo(self->out, 1, 8);
+
+	memset(self->out + len, 0, sizeof(struct minitun_rec));
+	EXPECT_EQ(-1, write(self->fd, self->out, len + sizeof(struct minitun_rec) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	expect_nothing_injected(_metadata, self);
+}
+
+TEST_F(batch, more_records_than_the_limit_refuses_the_batch)
+{
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < LIMIT + 1; i++)
+		len += put_echo(self->out + len, i, 8);
+	EXPECT_EQ(-1, write(self->fd, self->out, len));
+	EXPECT_EQ(E2BIG, errno);
+	expect_nothing_injected(_metadata, self);
+}
+
+/* A header a later version could write: refused, not misread. */
+TEST_F(batch, header_fields_it_does_not_know_refuse_the_batch)
+{
+	struct minitun_rec *rec = (struct minitun_rec *)self->out;
+	unsigned int spoil;
+	size_t len;
+
+	for (spoil = 0; spoil < 4; spoil++) {
+		len = put_echo(self->out, 1, 8);
+		switch (spoil) {
+		case 0:
+			rec->version = MINITUN_BATCH_V1 + 1;
+			break;
+		case 1:
+			rec->hdr_len = sizeof(*rec) + 8;
+			break;
+		case 2:
+			rec->flags = TUN_PKT_STRIP;
+			break;
+		default:
+			rec->reserved[4] = 1;
+		}
+		EXPECT_EQ(-1, write(self->fd, self->out, len)) TH_LOG("case %u", spoil);
+		EXPECT_EQ(EINVAL, errno);
+		expect_nothing_injected(_metadata, self);
+	}
+}
+
+/*
+ * Framed right, but a packet a single write() would refuse: the records
+ * before it go in, write() says how many bytes that was, and the refused
+ * packet, written again, gets its errno and is counted once.
+ */
+TEST_F(batch, refused_packet_ends_the_batch_like_a_short_write)
+{
+	uint8_t bad[40] = { 0x50 };	/* IP version 5, proto 0 */
+	size_t first, len;
+
+	first = put_echo(self->out, 1, 8);
+	len = first + put_record(self->out + first, bad, sizeof(bad), 0);
+	len += put_echo(self->out + len, 2, 8);
+
+	EXPECT_EQ((ssize_t)first, write(self->fd, self->out, len));
+	EXPECT_EQ(1, moved(self).rx_packets);
+	EXPECT_EQ(-1, write(self->fd, self->out + first, len - first));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, moved(self).rx_dropped);
+	/* The first request's answer, and only that one. */
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ((ssize_t)MINITUN_REC_SIZE(36),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
+}
+
+/* proto 0 takes the protocol from the IP version; any other is trusted. */
+TEST_F(batch, proto_field_is_the_packet_info)
+{
+	uint8_t v6[40] = { 0x60 }, odd[40] = { 0x50 };
+	size_t len;
+
+	len = put_record(self->out, v6, sizeof(v6), 0);
+	len += put_record(self->out + len, odd, sizeof(odd), ETH_P_IP);
+	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
+	EXPECT_EQ(2, moved(self).rx_packets);
+}
+
+TEST_F(batch, off_again_reads_as_tun_does)
+{
+	ssize_t expect = 100 + ((variant->flags & IFF_NO_PI) ? 0 : sizeof(struct tun_pi));
+
+	ASSERT_EQ(0, set_batch(self->fd, 0, 0));
+	send_into(_metadata, self, 100);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(expect, read(self->fd, self->buf, sizeof(self->buf)));
+}
+
+TEST(batch_ioctls_check_their_arguments)
+{
+	char name[IFNAMSIZ] = BATCH_IFNAME;
+	struct minitun_batch got;
+	int fd;
+
+	fd = open(MINITUN_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* a file with no device: as for every device ioctl, tun's EBADFD */
+	EXPECT_EQ(-EBADFD, set_batch(fd, MINITUN_BATCH_V1, 4));
+	close(fd);
+
+	fd = tun_open(MINITUN_DEV, name, IFF_TUN | IFF_NO_PI);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, set_batch(fd, MINITUN_BATCH_V1 + 1, 4));
+	EXPECT_EQ(-EINVAL, set_batch(fd, MINITUN_BATCH_V1, 0));
+	EXPECT_EQ(-EINVAL, set_batch(fd, MINITUN_BATCH_V1, MINITUN_BATCH_MAX + 1));
+	EXPECT_EQ(0, ioctl(fd, MINITUN_GETBATCH, &got));
+	EXPECT_EQ(0, got.version);
+
+	EXPECT_EQ(0, set_batch(fd, MINITUN_BATCH_V1, MINITUN_BATCH_MAX));
+	EXPECT_EQ(0, ioctl(fd, MINITUN_GETBATCH, &got));
+	EXPECT_EQ(MINITUN_BATCH_V1, got.version);
+	EXPECT_EQ(MINITUN_BATCH_MAX, got.max_packets);
+	EXPECT_EQ(-1, ioctl(fd, MINITUN_GETBATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
