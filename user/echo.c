@@ -413,6 +413,10 @@ int cmd_echo(int argc, char **argv)
 	}
 	pthread_mutex_init(&e->print_lock, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	mt_block_signals();
+	fprintf(stderr, "%s: answering on %s (%s, %u queue%s); Ctrl-C stops\n",
+		mt_command, e->dev.name, mt_is_tap(&e->dev) ? "TAP" : "TUN",
+		e->dev.nqueues, e->dev.nqueues == 1 ? "" : "s");
 
 	err = mt_run_workers(e->dev.nqueues, echo_queue, e);
 

@@ -25,6 +25,12 @@ enum wait_mode {
 	WAIT_EPOLL,	/* the same with epoll_wait() */
 };
 
+static const char * const mode_names[] = {
+	[WAIT_READ] = "blocking read",
+	[WAIT_POLL] = "poll and O_NONBLOCK read",
+	[WAIT_EPOLL] = "epoll and O_NONBLOCK read",
+};
+
 struct read_args {
 	struct mt_attach_opts attach;
 	unsigned long count;	/* 0: until stopped */
@@ -302,7 +308,7 @@ static void print_totals(const struct reader *r)
 		r->packets, r->bytes, r->dev.name);
 	if (r->dev.nqueues > 1)
 		for (q = 0; q < r->dev.nqueues; q++)
-			fprintf(stderr, "%s q%u %lu", q ? "," : " (", q,
+			fprintf(stderr, "%sq%u %lu", q ? ", " : " (", q,
 				r->queue_packets[q]);
 	fprintf(stderr, "%s", r->dev.nqueues > 1 ? ")" : "");
 	if (r->dumper)
@@ -327,6 +333,11 @@ int cmd_read(int argc, char **argv)
 	}
 	pthread_mutex_init(&r.lock, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Attached: what the stack sends from now on is ours to read. */
+	mt_block_signals();
+	fprintf(stderr, "%s: reading %s on %u queue%s (%s); Ctrl-C stops\n",
+		mt_command, r.dev.name, r.dev.nqueues,
+		r.dev.nqueues == 1 ? "" : "s", mode_names[args.mode]);
 
 	if (args.mode == WAIT_READ)
 		err = mt_run_workers(r.dev.nqueues, read_blocking, &r);

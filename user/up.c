@@ -294,6 +294,7 @@ int cmd_up(int argc, char **argv)
 		mt_device_close(&dev);
 		return EXIT_OK;
 	}
+	mt_block_signals();
 	printf("%s lasts while this command runs: Ctrl-C removes it (--persist keeps it)\n",
 	       dev.name);
 	fflush(stdout);

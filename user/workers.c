@@ -74,23 +74,34 @@ static void stop_worker(struct worker *w)
 }
 
 /*
- * SIGINT and SIGTERM stay blocked once this returns: the caller is on its
- * way out, printing what it did, and a second Ctrl-C should not cut that.
+ * Block the signals that stop us before saying we are ready, so that one
+ * sent right after is waited for, not lost: a background job of a script
+ * has SIGINT ignored, and an ignored signal that is not blocked is
+ * discarded. They stay blocked to the end: the caller is on its way out,
+ * printing what it did, and a second Ctrl-C should not cut that.
  */
-static void block_signals(sigset_t *waited)
+void mt_block_signals(void)
 {
 	struct sigaction sa = { .sa_handler = interrupt_only };
-	sigset_t all;
+	sigset_t set;
 
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
-	sigemptyset(waited);
-	sigaddset(waited, SIGINT);
-	sigaddset(waited, SIGTERM);
-	sigaddset(waited, SIGUSR2);
-	all = *waited;
-	sigaddset(&all, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void stop_signals(sigset_t *set, bool worker_ended)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	if (worker_ended)
+		sigaddset(set, SIGUSR2);
 }
 
 int mt_run_workers(unsigned int n, int (*fn)(void *ctx, unsigned int index),
@@ -108,7 +119,8 @@ int mt_run_workers(unsigned int n, int (*fn)(void *ctx, unsigned int index),
 	}
 	main_thread = pthread_self();
 	stopping = 0;
-	block_signals(&waited);
+	mt_block_signals();
+	stop_signals(&waited, true);
 
 	for (started = 0; started < n; started++) {
 		workers[started] = (struct worker) {
@@ -142,8 +154,8 @@ int mt_wait_for_signal(void)
 	sigset_t waited;
 	int sig = 0;
 
-	block_signals(&waited);
-	sigdelset(&waited, SIGUSR2);
+	mt_block_signals();
+	stop_signals(&waited, false);
 	sigwait(&waited, &sig);
 	return sig;
 }
