@@ -142,6 +142,9 @@ deps:
 
 # demo, test and bench install what is missing first, so that they work on a
 # fresh machine.
+demo:
+	$(Q)scripts/demo
+
 test:
 	$(Q)scripts/deps
 	$(Q)$(MAKE) all
