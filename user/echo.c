@@ -248,11 +248,14 @@ static size_t reply_ndisc(uint8_t *ip, size_t len)
 
 static size_t reply_ether(uint8_t *eth, size_t len, enum answer *answer)
 {
-	unsigned int type = len >= ETH_HLEN ? get16(eth + 12) : 0;
 	uint8_t *l3 = eth + ETH_HLEN;
 	size_t l3len = len - ETH_HLEN, out = 0;
+	unsigned int type;
 
 	*answer = ANSWER_NONE;
+	if (len < ETH_HLEN)
+		return 0;
+	type = get16(eth + 12);
 	if (type == ETH_P_ARP) {
 		out = reply_arp(l3, l3len);
 		*answer = ANSWER_ARP;

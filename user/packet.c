@@ -131,8 +131,10 @@ static void add_l4(struct line *l, const struct endpoints *ep, unsigned int prot
 		    ep->dst, get16(p + 2), len - 8);
 		return;
 	case IPPROTO_TCP:
+		if (len < 20)
+			break;
 		doff = (p[12] >> 4) * 4;
-		if (len < 20 || doff < 20 || doff > len)
+		if (doff < 20 || doff > len)
 			break;
 		add(l, "%s.%u > %s.%u: TCP ", ep->src, get16(p), ep->dst,
 		    get16(p + 2));

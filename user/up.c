@@ -295,11 +295,16 @@ int cmd_up(int argc, char **argv)
 		return EXIT_OK;
 	}
 	mt_block_signals();
-	printf("%s lasts while this command runs: Ctrl-C removes it (--persist keeps it)\n",
-	       dev.name);
+	if (dev.existed)
+		printf("%s: holding its queue%s until Ctrl-C\n", dev.name,
+		       dev.nqueues == 1 ? "" : "s");
+	else
+		printf("%s lasts while this command runs: Ctrl-C removes it (--persist keeps it)\n",
+		       dev.name);
 	fflush(stdout);
 	sig = mt_wait_for_signal();
-	printf("%s: removing %s\n", strsignal(sig), dev.name);
+	printf("%s: %s %s\n", strsignal(sig),
+	       dev.existed ? "letting go of" : "removing", dev.name);
 	mt_device_close(&dev);
 	return EXIT_OK;
 }
