@@ -451,16 +451,21 @@ static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 {
 	const struct trace_counts *c = &skel->bss->counts;
 
-	if (env->hist) {
-		int span;
+	int span;
 
+	if (env->hist) {
 		for (span = 0; span < NR_SPANS; span++)
 			print_hist(span_names[span], skel->bss->hist[span]);
-		printf("\n");
+		printf("\n%s: %llu packets read, %llu dropped\n", env->ifname,
+		       (unsigned long long)c->read,
+		       (unsigned long long)c->dropped);
+	} else {
+		printf("%s: %llu packets read, %llu dropped, %llu records lost; the driver took %llu, refused %llu\n",
+		       env->ifname, (unsigned long long)c->read,
+		       (unsigned long long)c->dropped,
+		       (unsigned long long)c->lost, (unsigned long long)c->xmits,
+		       (unsigned long long)c->xmit_errors);
 	}
-	printf("%s: %llu packets read, %llu dropped, %llu records lost\n",
-	       env->ifname, (unsigned long long)c->read,
-	       (unsigned long long)c->dropped, (unsigned long long)c->lost);
 	if (c->dropped) {
 		printf("drops by reason:\n");
 		print_drops_text(env, skel->bss->drops);
@@ -510,10 +515,13 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Only the programs for the chosen driver load and attach. */
-static void pick_programs(struct trace_bpf *skel, enum trace_driver driver)
+/*
+ * Only the programs for the chosen driver load and attach; and with --hist,
+ * which reports no driver calls, not the one that only counts them.
+ */
+static void pick_programs(struct trace_bpf *skel, const struct trace_env *env)
 {
-	bool tun = driver == DRIVER_TUN;
+	bool tun = env->driver == DRIVER_TUN;
 
 	bpf_program__set_autoload(skel->progs.minitun_enqueue, !tun);
 	bpf_program__set_autoload(skel->progs.minitun_wake, !tun);
@@ -522,6 +530,7 @@ static void pick_programs(struct trace_bpf *skel, enum trace_driver driver)
 	bpf_program__set_autoload(skel->progs.tun_net_xmit, tun);
 	bpf_program__set_autoload(skel->progs.sock_def_readable, tun);
 	bpf_program__set_autoload(skel->progs.skb_copy_datagram_iovec, tun);
+	bpf_program__set_autoload(skel->progs.net_dev_xmit, !env->hist);
 }
 
 static struct trace_bpf *trace_load(struct trace_env *env)
@@ -538,7 +547,10 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 	skel->rodata->targ_records = !env->hist;
 	skel->rodata->targ_hist = env->hist;
 	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
-	pick_programs(skel, env->driver);
+	pick_programs(skel, env);
+	/* histograms send no records: the smallest ring buffer will do */
+	if (env->hist)
+		bpf_map__set_max_entries(skel->maps.records, getpagesize());
 
 	err = trace_bpf__load(skel);
 	if (err) {
