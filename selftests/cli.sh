@@ -15,6 +15,8 @@
 #                 loss, UDP echoed, what it says it answered
 #   errors        bad arguments (exit 2), runtime failures (exit 1), each
 #                 with the documented message; the module not loaded
+#   --batch       read and echo in minitun's batched mode (minitun only):
+#                 the same lines, pcap and pings; refused on tun
 #
 # In the VM, with the module loaded; it loads tun for the comparison.
 
@@ -36,7 +38,8 @@ trap 'rm -rf "$work"' EXIT
 : > "$work/pids"
 
 # The node under test, and the other driver's: set by the NAME_minitun and
-# NAME_tun wrappers at the bottom.
+# NAME_tun wrappers at the bottom; batch, by the NAME_batched ones.
+batch=()
 node=/dev/minitun
 driver=minitun
 other_node=/dev/net/tun
@@ -280,7 +283,7 @@ test_read_decodes_tun() {
 
 	setup
 	mt up --dev $node --name $IF --addr 10.9.0.1/24 --addr fd09::1/64 --persist
-	bg read "$MINITUN" read --dev $node -i $IF -w "$work/read.pcap"
+	bg read "$MINITUN" read --dev $node -i $IF -w "$work/read.pcap" "${batch[@]}"
 	ready read
 	ping -c 1 -W 1 10.9.0.2 > /dev/null || true
 	echo hi > /dev/udp/10.9.0.2/9999
@@ -310,7 +313,7 @@ test_read_decodes_tap() {
 	setup
 	mt up --dev $node --name $IF --tap --no-pi --addr 10.9.1.1/24 \
 		--addr fd09:1::1/64 --persist
-	bg read "$MINITUN" read --dev $node -i $IF -w "$work/read.pcap"
+	bg read "$MINITUN" read --dev $node -i $IF -w "$work/read.pcap" "${batch[@]}"
 	ready read
 	ping -c 1 -W 1 10.9.1.2 > /dev/null || true
 	ping -6 -c 1 -W 1 fd09:1::2 > /dev/null || true
@@ -405,7 +408,7 @@ echo_through() {
 	setup
 	mt up --dev $node --name $IF "$@" --addr 10.9.2.1/24 --addr fd09:2::1/64 \
 		--persist > /dev/null
-	bg echo "$MINITUN" echo --dev $node -i $IF
+	bg echo "$MINITUN" echo --dev $node -i $IF "${batch[@]}"
 	ready echo
 	ping_through 10.9.2.2
 	ping_through fd09:2::2 -6
@@ -522,6 +525,16 @@ test_runtime_errors() {
 }
 
 # With the module unloaded, every subcommand says how to load it.
+test_batch_refused_on_tun() {
+	setup
+	mt up --dev /dev/net/tun --name $IF --persist
+	expect 1 "^minitun read: /dev/net/tun cannot batch .*: batching is minitun's own; leave out --batch, or use --dev /dev/minitun" \
+		mt read --dev /dev/net/tun -i $IF --batch 8
+	expect 1 "^minitun echo: /dev/net/tun cannot batch" \
+		mt echo --dev /dev/net/tun -i $IF --batch 8
+	mt down --dev /dev/net/tun $IF
+}
+
 test_module_not_loaded() {
 	local cmd
 
@@ -549,5 +562,11 @@ for t in "${per_driver[@]}"; do
 	eval "${t}_tun() { node=/dev/net/tun driver=tun other_node=/dev/minitun other_driver=minitun; $t; }"
 	tests+=("${t}_minitun" "${t}_tun")
 done
+# The same reading and answering in batched mode, on minitun alone.
+for t in test_read_decodes_tun test_read_decodes_tap test_echo_tun test_echo_tap; do
+	eval "${t}_batched() { batch=(--batch 8); $t; }"
+	tests+=("${t}_batched")
+done
 
-run_tests "${tests[@]}" test_usage_errors test_module_not_loaded
+run_tests "${tests[@]}" test_batch_refused_on_tun test_usage_errors \
+	test_module_not_loaded

@@ -444,24 +444,6 @@ static int bench_thread(void *ctx, unsigned int index)
 	}
 }
 
-static int set_batch(struct bench *b)
-{
-	struct minitun_batch batch = {
-		.version = MINITUN_BATCH_V1,
-		.max_packets = b->batch,
-	};
-	unsigned int q;
-
-	for (q = 0; q < b->queues; q++) {
-		if (!ioctl(b->dev.fds[q], MINITUN_SETBATCH, &batch))
-			continue;
-		mt_error("%s cannot batch (%s): batching is minitun's own extension; run --batch against %s",
-			 b->dev.node, strerror(errno), MINITUN_NODE);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * A TUN device without packet info, addressed and up, and nothing but our
  * packets on it: a fresh one, or --name's (a tracer can be attached to a
@@ -492,7 +474,7 @@ static int setup_device(struct bench *b)
 	    nl_addr_add(b->dev.name, link.ifindex, &addr) ||
 	    nl_link_set_up(b->dev.name, link.ifindex))
 		return -1;
-	return b->batch ? set_batch(b) : 0;
+	return b->batch ? mt_device_set_batch(&b->dev, b->batch) : 0;
 }
 
 static int cmp_ull(const void *a, const void *b)

@@ -63,6 +63,8 @@ static const struct argp_option attach_options[] = {
 	{ "interface", 'i', "NAME", 0, "the interface (made by minitun up)", 0 },
 	{ "queues", 'q', "N", 0,
 	  "attach N queues of a multi-queue device, a thread each", 0 },
+	{ "batch", 'b', "N", 0,
+	  "minitun's batched mode: up to N packets per read() and write()", 0 },
 	{ 0 }
 };
 
@@ -81,6 +83,10 @@ static error_t parse_attach(int key, char *arg, struct argp_state *state)
 	case 'q':
 		opts->queues = mt_parse_number(state, "--queues", arg, 1,
 					       MAX_QUEUES);
+		return 0;
+	case 'b':
+		opts->batch = mt_parse_number(state, "--batch", arg, 1,
+					      MINITUN_BATCH_MAX);
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s': the interface goes with -i",

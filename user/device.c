@@ -254,46 +254,123 @@ void mt_device_close(struct mt_device *dev)
 }
 
 /*
- * Read one packet into storage (PACKET_BUF bytes, 8-byte aligned) and
- * point *frame past struct tun_pi, if the device has one. A TAP frame
- * starts 2 bytes in, so that its IP header is 4-byte aligned. The frame's
- * length, or -errno.
+ * minitun's batched mode on every queue (uapi/minitun.h): a read() brings
+ * up to batch packets, a write() takes as many. Only minitun has it.
  */
-ssize_t mt_read_frame(const struct mt_device *dev, int fd, uint8_t *storage,
-		      uint8_t **frame)
+int mt_device_set_batch(struct mt_device *dev, unsigned int batch)
 {
-	size_t pi = dev->flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi);
-	size_t align = mt_is_tap(dev) ? 2 : 0;
-	ssize_t n;
+	struct minitun_batch b = {
+		.version = MINITUN_BATCH_V1,
+		.max_packets = batch,
+	};
+	unsigned int q;
 
-	n = read(fd, storage + align, PACKET_BUF - align);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < pi)
-		return -EBADMSG;
-	*frame = storage + align + pi;
-	return n - pi;
+	for (q = 0; q < dev->nqueues; q++) {
+		if (!ioctl(dev->fds[q], MINITUN_SETBATCH, &b))
+			continue;
+		mt_error("%s cannot batch (%s): batching is minitun's own; leave out --batch, or use --dev %s",
+			 dev->node, strerror(errno), MINITUN_NODE);
+		return -1;
+	}
+	dev->batch = batch;
+	return 0;
 }
 
-/* Write one frame, with the struct tun_pi the device expects. */
-int mt_write_frame(const struct mt_device *dev, int fd, const uint8_t *frame,
-		   size_t len)
+/*
+ * Read once from a queue into storage (PACKET_BUF bytes, 8-byte aligned)
+ * and point frames at the packets it brought: one, past its struct tun_pi
+ * if the device has one, or in batched mode every record's. A lone TAP
+ * frame starts 2 bytes in, so that its IP header is 4-byte aligned. How
+ * many frames, or -errno.
+ */
+int mt_read_frames(const struct mt_device *dev, int fd, uint8_t *storage,
+		   struct mt_frame *frames)
+{
+	size_t pi = dev->flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi);
+	size_t align = mt_is_tap(dev) ? 2 : 0, off = 0;
+	const struct minitun_rec *rec;
+	int n = 0;
+	ssize_t len;
+
+	if (dev->batch)
+		align = pi = 0;
+	len = read(fd, storage + align, PACKET_BUF - align);
+	if (len < 0)
+		return -errno;
+	if (!dev->batch) {
+		if ((size_t)len < pi)
+			return -EBADMSG;
+		frames[0] = (struct mt_frame) { storage + align + pi, len - pi };
+		return 1;
+	}
+	while (off < (size_t)len && n < MINITUN_BATCH_MAX) {
+		rec = (const struct minitun_rec *)(storage + off);
+		if (off + sizeof(*rec) + rec->len > (size_t)len)
+			return -EBADMSG;
+		frames[n++] = (struct mt_frame) {
+			storage + off + sizeof(*rec), rec->len
+		};
+		off += MINITUN_REC_SIZE(rec->len);
+	}
+	return n;
+}
+
+/* The tun_pi protocol of a frame the device will take. */
+static unsigned int frame_proto(const struct mt_device *dev,
+				const struct mt_frame *f)
+{
+	if (mt_is_tap(dev))
+		return f->len >= ETH_HLEN ? get16(f->data + 12) : 0;
+	return f->len && f->data[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
+}
+
+/* Batched: one writev() of n records, header, frame and padding each. */
+static int write_records(const struct mt_device *dev, int fd,
+			 const struct mt_frame *frames, unsigned int n)
+{
+	static const uint8_t padding[MINITUN_REC_ALIGN];
+	struct minitun_rec recs[MINITUN_BATCH_MAX];
+	struct iovec iov[3 * MINITUN_BATCH_MAX];
+	unsigned int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		recs[i] = (struct minitun_rec) {
+			.len = frames[i].len,
+			.proto = htons(frame_proto(dev, &frames[i])),
+			.hdr_len = sizeof(recs[i]),
+			.version = MINITUN_BATCH_V1,
+		};
+		iov[v++] = (struct iovec) { &recs[i], sizeof(recs[i]) };
+		iov[v++] = (struct iovec) { frames[i].data, frames[i].len };
+		iov[v++] = (struct iovec) { (void *)padding,
+			MINITUN_REC_SIZE(frames[i].len) - sizeof(recs[i]) - frames[i].len };
+	}
+	return writev(fd, iov, v) < 0 ? -errno : 0;
+}
+
+/*
+ * Write n frames, with the struct tun_pi the device expects: one write()
+ * each, or in batched mode one for all. 0, or -errno.
+ */
+int mt_write_frames(const struct mt_device *dev, int fd,
+		    const struct mt_frame *frames, unsigned int n)
 {
 	struct tun_pi pi = {};
-	struct iovec iov[2] = {
-		{ .iov_base = &pi, .iov_len = sizeof(pi) },
-		{ .iov_base = (void *)frame, .iov_len = len },
-	};
-	unsigned int proto;
+	struct iovec iov[2] = { { &pi, sizeof(pi) } };
+	unsigned int i;
 
-	if (dev->flags & IFF_NO_PI)
-		return writev(fd, iov + 1, 1) < 0 ? -errno : 0;
-	if (mt_is_tap(dev))
-		proto = len >= ETH_HLEN ? get16(frame + 12) : 0;
-	else
-		proto = len && frame[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
-	pi.proto = htons(proto);
-	return writev(fd, iov, 2) < 0 ? -errno : 0;
+	if (!n)
+		return 0;
+	if (dev->batch)
+		return write_records(dev, fd, frames, n);
+	for (i = 0; i < n; i++) {
+		pi.proto = htons(frame_proto(dev, &frames[i]));
+		iov[1] = (struct iovec) { frames[i].data, frames[i].len };
+		if (dev->flags & IFF_NO_PI ? writev(fd, iov + 1, 1) < 0 :
+					     writev(fd, iov, 2) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* A read or write failed: the device went away, or something else did. */

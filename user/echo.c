@@ -282,45 +282,58 @@ static void print_packet(struct echo *e, unsigned int queue, const char *dir,
 	packet_print(stdout, &ts, tag, frame, len, mt_is_tap(&e->dev));
 }
 
-/* Answer one packet if we can: 0, or -errno when the write failed. */
-static int answer_packet(struct echo *e, unsigned int queue, uint8_t *frame,
-			 size_t len)
+/*
+ * Turn the packet into its answer, in place, if it gets one: the answer's
+ * length, or 0.
+ */
+static size_t answer_packet(struct echo *e, unsigned int queue,
+			    struct mt_frame *frame, enum answer *answer)
 {
-	struct queue_stats *stats = &e->stats[queue];
-	enum answer answer;
 	size_t out;
-	int err;
-
-	if (mt_is_tap(&e->dev))
-		out = reply_ether(frame, len, &answer);
-	else
-		out = reply_ip(frame, len, &answer);
-	if (!out)
-		return 0;
-	err = mt_write_frame(&e->dev, e->dev.fds[queue], frame, out);
-	if (err) {
-		stats->write_errors++;
-		return err;
-	}
-	stats->answered[answer]++;
-	if (e->args->verbose)
-		print_packet(e, queue, "out", frame, out);
-	return 0;
-}
-
-/* One packet read; -1 when the device is gone. */
-static int echo_packet(struct echo *e, unsigned int queue, uint8_t *frame,
-		       size_t len)
-{
-	bool verbose = e->args->verbose;
-	int err;
 
 	e->stats[queue].read++;
-	if (verbose) {
+	if (e->args->verbose)
+		print_packet(e, queue, "in ", frame->data, frame->len);
+	if (mt_is_tap(&e->dev))
+		out = reply_ether(frame->data, frame->len, answer);
+	else
+		out = reply_ip(frame->data, frame->len, answer);
+	return out;
+}
+
+/*
+ * What one read() brought: answered in place, and the answers written in
+ * one go (one write() in batched mode, one each otherwise). -1 when the
+ * device is gone.
+ */
+static int echo_packets(struct echo *e, unsigned int queue,
+			struct mt_frame *frames, unsigned int n)
+{
+	struct queue_stats *stats = &e->stats[queue];
+	enum answer answers[MINITUN_BATCH_MAX];
+	unsigned int i, out = 0;
+	bool verbose = e->args->verbose;
+	size_t len;
+	int err;
+
+	if (verbose)
 		pthread_mutex_lock(&e->print_lock);
-		print_packet(e, queue, "in ", frame, len);
+	/* The answers take the front of frames[], over requests already done. */
+	for (i = 0; i < n; i++) {
+		len = answer_packet(e, queue, &frames[i], &answers[out]);
+		if (len)
+			frames[out++] = (struct mt_frame) { frames[i].data, len };
 	}
-	err = answer_packet(e, queue, frame, len);
+	err = mt_write_frames(&e->dev, e->dev.fds[queue], frames, out);
+	for (i = 0; i < out; i++) {
+		if (err) {
+			stats->write_errors++;
+			continue;
+		}
+		stats->answered[answers[i]]++;
+		if (verbose)
+			print_packet(e, queue, "out", frames[i].data, frames[i].len);
+	}
 	if (verbose)
 		pthread_mutex_unlock(&e->print_lock);
 	/* Other write errors (EIO: the link is down) are counted, not fatal. */
@@ -334,19 +347,19 @@ static int echo_packet(struct echo *e, unsigned int queue, uint8_t *frame,
 static int echo_queue(void *ctx, unsigned int queue)
 {
 	uint8_t storage[PACKET_BUF] __attribute__((aligned(8)));
+	struct mt_frame frames[MINITUN_BATCH_MAX];
 	struct echo *e = ctx;
-	uint8_t *frame;
-	ssize_t len;
+	int n;
 
 	while (!mt_stopping()) {
-		len = mt_read_frame(&e->dev, e->dev.fds[queue], storage, &frame);
-		if (len == -EINTR)
+		n = mt_read_frames(&e->dev, e->dev.fds[queue], storage, frames);
+		if (n == -EINTR)
 			continue;
-		if (len < 0) {
-			mt_explain_io_error(&e->dev, "reading", len);
+		if (n < 0) {
+			mt_explain_io_error(&e->dev, "reading", n);
 			return -1;
 		}
-		if (echo_packet(e, queue, frame, len))
+		if (echo_packets(e, queue, frames, n))
 			return -1;
 	}
 	return 0;
@@ -411,6 +424,11 @@ int cmd_echo(int argc, char **argv)
 	e->args = &args;
 	if (mt_device_init(&e->dev, args.attach.common.node, args.attach.name) ||
 	    mt_device_attach(&e->dev, args.attach.queues)) {
+		free(e);
+		return EXIT_RUNTIME;
+	}
+	if (args.attach.batch && mt_device_set_batch(&e->dev, args.attach.batch)) {
+		mt_device_close(&e->dev);
 		free(e);
 		return EXIT_RUNTIME;
 	}

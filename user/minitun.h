@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "uapi/minitun.h"
+
 /* Subcommands: each gets argv from its own name on and returns an exit status. */
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
@@ -63,6 +65,7 @@ struct mt_attach_opts {
 	struct mt_common common;
 	const char *name;
 	unsigned int queues;
+	unsigned int batch;	/* --batch: 0, or packets per read and write */
 };
 
 extern const struct argp_child mt_attach_children[];
@@ -81,8 +84,16 @@ struct mt_device {
 	unsigned int flags;	/* IFF_TUN or IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE */
 	bool existed;		/* attached to a device that was there before */
 	unsigned int nqueues;
+	unsigned int batch;	/* minitun's batched mode: 0, or packets per call */
 	int fds[MAX_QUEUES];
 };
+
+/* One packet of what a read() brought, or of what a write() will take. */
+struct mt_frame {
+	uint8_t *data;
+	size_t len;
+};
+
 
 int mt_device_init(struct mt_device *dev, const char *node, const char *name);
 int mt_device_create(struct mt_device *dev, unsigned int flags,
@@ -90,10 +101,11 @@ int mt_device_create(struct mt_device *dev, unsigned int flags,
 int mt_device_attach(struct mt_device *dev, unsigned int nqueues);
 void mt_device_close(struct mt_device *dev);
 int mt_check_driver(const struct mt_device *dev, const char *kind);
-ssize_t mt_read_frame(const struct mt_device *dev, int fd, uint8_t *storage,
-		      uint8_t **frame);
-int mt_write_frame(const struct mt_device *dev, int fd, const uint8_t *frame,
-		   size_t len);
+int mt_device_set_batch(struct mt_device *dev, unsigned int batch);
+int mt_read_frames(const struct mt_device *dev, int fd, uint8_t *storage,
+		   struct mt_frame *frames);
+int mt_write_frames(const struct mt_device *dev, int fd,
+		    const struct mt_frame *frames, unsigned int n);
 void mt_explain_io_error(const struct mt_device *dev, const char *op, int err);
 
 static inline bool mt_is_tap(const struct mt_device *dev)

@@ -155,20 +155,24 @@ enum read_result {
 	READ_FAILED,	/* the error is printed */
 };
 
+/* One read(): one packet, or in batched mode up to --batch of them. */
 static enum read_result read_one(struct reader *r, unsigned int queue,
 				 uint8_t *storage)
 {
-	uint8_t *frame;
-	ssize_t len;
+	struct mt_frame frames[MINITUN_BATCH_MAX];
+	int n, i;
 
-	len = mt_read_frame(&r->dev, r->dev.fds[queue], storage, &frame);
-	if (len == -EINTR || len == -EAGAIN)
+	n = mt_read_frames(&r->dev, r->dev.fds[queue], storage, frames);
+	if (n == -EINTR || n == -EAGAIN)
 		return READ_EMPTY;
-	if (len < 0) {
-		mt_explain_io_error(&r->dev, "reading", len);
+	if (n < 0) {
+		mt_explain_io_error(&r->dev, "reading", n);
 		return READ_FAILED;
 	}
-	return report(r, queue, frame, len) ? READ_DONE : READ_MORE;
+	for (i = 0; i < n; i++)
+		if (report(r, queue, frames[i].data, frames[i].len))
+			return READ_DONE;
+	return READ_MORE;
 }
 
 static int read_blocking(void *ctx, unsigned int queue)
@@ -326,7 +330,8 @@ int cmd_read(int argc, char **argv)
 	if (mt_device_init(&r.dev, args.attach.common.node, args.attach.name) ||
 	    mt_device_attach(&r.dev, args.attach.queues))
 		return EXIT_RUNTIME;
-	if ((args.mode != WAIT_READ && set_nonblock(&r.dev)) ||
+	if ((args.attach.batch && mt_device_set_batch(&r.dev, args.attach.batch)) ||
+	    (args.mode != WAIT_READ && set_nonblock(&r.dev)) ||
 	    (args.pcap_file && open_pcap(&r, args.pcap_file))) {
 		mt_device_close(&r.dev);
 		return EXIT_RUNTIME;
