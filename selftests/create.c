@@ -75,7 +75,6 @@ FIXTURE_VARIANT(create)
 	int other_type;
 	const char *template;	/* the name given when none is asked for */
 	const char *bus_info;	/* ethtool -i */
-	const char *tuntap;	/* the mode `ip tuntap show` prints */
 };
 
 FIXTURE_VARIANT_ADD(create, tun)
@@ -84,7 +83,6 @@ FIXTURE_VARIANT_ADD(create, tun)
 	.other_type = IFF_TAP,
 	.template = "mtun",
 	.bus_info = "tun",
-	.tuntap = "tun",
 };
 
 FIXTURE_VARIANT_ADD(create, tap)
@@ -93,7 +91,6 @@ FIXTURE_VARIANT_ADD(create, tap)
 	.other_type = IFF_TUN,
 	.template = "mtap",
 	.bus_info = "tap",
-	.tuntap = "tap",
 };
 
 FIXTURE_SETUP(create)
@@ -364,18 +361,6 @@ TEST_F(create, ip_link_details_show_kind_minitun)
 				self->name))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"info_kind\":\"minitun\"")) TH_LOG("%s", out);
-}
-
-TEST_F(create, ip_tuntap_show_lists_the_device)
-{
-	char out[8192], expect[64];
-
-	create_device(_metadata, self, variant->type | IFF_NO_PI);
-
-	ASSERT_EQ(0, run_output(out, sizeof(out), "ip tuntap show")) TH_LOG("%s", out);
-	snprintf(expect, sizeof(expect), "%s: %s", self->name, variant->tuntap);
-	EXPECT_NE(NULL, strstr(out, expect))
-		TH_LOG("no '%s' in 'ip tuntap show':\n%s", expect, out);
 }
 
 TEST_F(create, carrier_is_on_after_tunsetiff)
