@@ -16,7 +16,9 @@ test_dkms_builds_the_module() {
 	trap 'rm -rf "$tmp"' RETURN
 
 	mkdir -p "$tmp/src/minitun-$version" "$tmp/tree"
-	cp kmod/*.c kmod/*.h kmod/Kbuild kmod/dkms.conf "$tmp/src/minitun-$version/"
+	# kmod/ as a user copies it (dkms.conf says how), without build output
+	cp -r kmod/*.c kmod/*.h kmod/Kbuild kmod/dkms.conf kmod/uapi \
+		"$tmp/src/minitun-$version/"
 	rm -f "$tmp/src/minitun-$version"/*.mod.c
 	# dkms signs what it builds; keep its key out of /var/lib/dkms.
 	export mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.pub
