@@ -44,6 +44,7 @@ MAKEFLAGS += --no-print-directory
 endif
 
 .PHONY: all module user selftests deps demo test bench style clean help check-kernel
+.PHONY: test-debug module-debug
 
 all: module user selftests
 
@@ -53,6 +54,7 @@ help:
 	@echo '  make          build the module, the minitun command and the selftests'
 	@echo '  make demo     boot a VM, bring up mtun0, ping through it and trace the packets'
 	@echo '  make test     run every test (host side, then in one VM); ends "N passed, N failed"'
+	@echo '  make test KERNEL=debug   the same on a KASAN/lockdep/kmemleak kernel (built once)'
 	@echo '  make bench    minitun against the real tun driver, side by side in one VM'
 	@echo '  make style    checkpatch --strict and sparse on kmod/'
 	@echo '  make deps     install the Debian packages minitun needs'
@@ -145,10 +147,46 @@ deps:
 demo:
 	$(Q)scripts/demo
 
+ifeq ($(KERNEL),debug)
+test: test-debug
+else ifneq ($(KERNEL),)
+test:
+	@echo "KERNEL is 'debug' or unset (the stock kernel), not '$(KERNEL)'" >&2; exit 2
+else
 test:
 	$(Q)scripts/deps
 	$(Q)$(MAKE) all
 	$(Q)scripts/test
+endif
+
+# The debug lane: the whole suite on a kernel of our own with KASAN,
+# lockdep, kmemleak and more (scripts/debug-kernel.config), built once and
+# cached outside the clone; the VM ends each run with a kmemleak scan.
+# Kbuild writes a module's objects beside its sources (M=), and other runs
+# load kmod/minitun.ko into the stock kernel, so the debug module is built
+# from a copy of the sources in build/debug/module instead.
+DEBUG_KERNEL = $(shell scripts/debug-kernel --dir)
+DEBUG_MODULE := $(BUILD)/debug/module
+
+test-debug:
+	$(Q)scripts/deps debug
+	$(Q)$(MAKE) user selftests
+	$(Q)kernel=$$(scripts/debug-kernel) && $(MAKE) module-debug && \
+		VM_KERNEL=$$(echo $$kernel/boot/vmlinuz-*) \
+		MINITUN_KO=$(DEBUG_MODULE)/kmod/minitun.ko VM_MEM=$${VM_MEM:-2G} \
+		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test
+
+module-debug:
+	$(call msg,KBUILD,$(DEBUG_MODULE)/kmod/minitun.ko for the debug kernel)
+	$(Q)test -f $(DEBUG_KERNEL)/built || \
+		{ echo "no debug kernel built; run scripts/debug-kernel" >&2; exit 1; }
+	$(Q)mkdir -p $(DEBUG_MODULE)/kmod/uapi
+	$(Q)cp -p Kbuild $(DEBUG_MODULE)/
+	$(Q)cp -p kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+		$(wildcard kmod/*.h) $(DEBUG_MODULE)/kmod/
+	$(Q)cp -p $(wildcard kmod/uapi/*.h) $(DEBUG_MODULE)/kmod/uapi/
+	$(Q)$(MAKE) -C $(DEBUG_KERNEL)/linux-source-6.1 M=$(CURDIR)/$(DEBUG_MODULE) \
+		W=1 $(if $(Q),-s) modules
 
 bench:
 	$(Q)scripts/bench
