@@ -21,6 +21,7 @@
 
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "packets.h"
 
 #define LOCAL_ADDR	"10.1.0.1"
 #define PEER_ADDR	"10.1.0.2"
@@ -46,30 +47,6 @@
 #define MAX_SKIPPED	32
 
 static const unsigned char peer_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x01, 0x02 };
-
-/* Internet checksum: sum, then fold. */
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += p[0] << 8 | p[1];
-	if (len)
-		sum += p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
-static uint16_t csum(const void *data, size_t len)
-{
-	return csum_fold(csum_add(0, data, len));
-}
 
 static uint32_t pseudo4(const struct iphdr *ip, size_t len)
 {
@@ -524,54 +501,20 @@ TEST_F(datapath, ping_is_answered_through_the_device)
 		       1, n - pi_len(variant));
 }
 
-/* An IPv4 header from the peer to us, before the l4_len bytes after it. */
-static size_t put_ipv4(uint8_t *p, int proto, size_t l4_len)
-{
-	struct iphdr *ip = (struct iphdr *)p;
-
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(sizeof(*ip) + l4_len);
-	ip->id = htons(1);
-	ip->ttl = 64;
-	ip->protocol = proto;
-	ip->saddr = inet_addr_of(PEER_ADDR);
-	ip->daddr = inet_addr_of(LOCAL_ADDR);
-	ip->check = csum(ip, sizeof(*ip));
-	return sizeof(*ip) + l4_len;
-}
-
 /* An echo request from the peer to us, after the layer 2 headers. */
 static size_t build_echo4(uint8_t *p, const uint8_t *payload, size_t len)
 {
-	struct icmphdr *icmp = (struct icmphdr *)(p + sizeof(struct iphdr));
-
-	memset(icmp, 0, sizeof(*icmp));
-	icmp->type = ICMP_ECHO;
-	icmp->un.echo.id = htons(ECHO_ID);
-	icmp->un.echo.sequence = htons(ECHO_SEQ);
-	memcpy(icmp + 1, payload, len);
-	icmp->checksum = csum(icmp, sizeof(*icmp) + len);
-	return put_ipv4(p, IPPROTO_ICMP, sizeof(*icmp) + len);
+	return icmp4_echo_build(p, inet_addr_of(PEER_ADDR),
+				inet_addr_of(LOCAL_ADDR), ECHO_ID, ECHO_SEQ,
+				payload, len);
 }
 
 /* A UDP datagram from the peer's sport to our UDP_PORT. */
 static size_t build_udp4(uint8_t *p, uint16_t sport, const uint8_t *payload,
 			 size_t len)
 {
-	struct iphdr *ip = (struct iphdr *)p;
-	struct udphdr *udp = (struct udphdr *)(ip + 1);
-	size_t total = put_ipv4(p, IPPROTO_UDP, sizeof(*udp) + len);
-
-	udp->source = htons(sport);
-	udp->dest = htons(UDP_PORT);
-	udp->len = htons(sizeof(*udp) + len);
-	udp->check = 0;
-	memcpy(udp + 1, payload, len);
-	udp->check = csum_fold(csum_add(pseudo4(ip, sizeof(*udp) + len), udp,
-					sizeof(*udp) + len));
-	return total;
+	return udp4_build(p, inet_addr_of(PEER_ADDR), sport,
+			  inet_addr_of(LOCAL_ADDR), UDP_PORT, payload, len);
 }
 
 /*
