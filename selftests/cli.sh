@@ -287,11 +287,15 @@ test_read_decodes_tun() {
 	ready read
 	ping -c 1 -W 1 10.9.0.2 > /dev/null || true
 	echo hi > /dev/udp/10.9.0.2/9999
-	timeout 1 bash -c 'echo > /dev/tcp/10.9.0.2/8080' 2>/dev/null || true
+	# Nobody answers the SYN: the connect stays in the background, so a
+	# slow VM cannot time it out before the SYN leaves.
+	bg tcp timeout $WAIT_S bash -c 'echo > /dev/tcp/10.9.0.2/8080'
 	ping -6 -c 1 -W 1 fd09::2 > /dev/null || true
 	echo hi > /dev/udp/fd09::2/9999
 	wait_for $WAIT_S has_line read.out "> fd09::2\.9999: UDP" ||
 		fail "the last packet never came: $(cat "$work/read.out")"
+	wait_for $WAIT_S has_line read.out "TCP \[S\]" ||
+		fail "the TCP SYN never came: $(cat "$work/read.out")"
 	finish read INT || fail "read exited $? on SIGINT"
 	cat "$work/read.out"
 
