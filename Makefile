@@ -173,7 +173,7 @@ test-debug:
 	$(Q)$(MAKE) user selftests
 	$(Q)kernel=$$(scripts/debug-kernel) && $(MAKE) module-debug && \
 		VM_KERNEL=$$(echo $$kernel/boot/vmlinuz-*) \
-		MINITUN_KO=$(DEBUG_MODULE)/kmod/minitun.ko VM_MEM=$${VM_MEM:-2G} \
+		VM_KMOD=$(DEBUG_MODULE)/kmod VM_MEM=$${VM_MEM:-2G} \
 		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test
 
 module-debug:
