@@ -326,8 +326,13 @@ static struct sk_buff *minitun_build_skb(struct minitun *mt,
 		skb->dev = dev;
 	}
 
+	/*
+	 * No skb_probe_transport_header(), which tun runs the flow dissector
+	 * for on every write: it is for virtio-net GSO and checksum offload,
+	 * which minitun does not take; IPv4 and IPv6 set the transport header
+	 * themselves on the way in.
+	 */
 	skb_reset_network_header(skb);
-	skb_probe_transport_header(skb);
 	skb_record_rx_queue(skb, mfile->queue_index);
 
 	if (unlikely(!(dev->flags & IFF_UP))) {

@@ -470,6 +470,13 @@ struct net_device *minitun_net_alloc(const char *name, unsigned int flags)
 		minitun_net_setup_tap(dev);
 	else
 		minitun_net_setup_tun(dev);
+	/*
+	 * No qdisc by default, as veth and loopback: the ring is the queue,
+	 * and it is never stopped (a full ring drops, as tun's does), so a
+	 * qdisc in front of it could never hold a packet, only cost one.
+	 * tc can still add one.
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->min_mtu = MINITUN_MIN_MTU;
 	dev->max_mtu = MINITUN_MAX_MTU - dev->hard_header_len;
 

@@ -4,13 +4,19 @@
  * /dev/net/tun, so that the two drivers are measured the same way, in the
  * same VM, one after the other (scripts/bench does that).
  *
- *   rx   the stack to the reader: a UDP sender floods datagrams routed into
- *        the device; a reader per queue counts what it reads.
+ *   rx   the stack to the reader: a sender floods ready-made IPv4/UDP
+ *        datagrams into the device; a reader per queue counts what it
+ *        reads.
  *   tx   the writer to the stack: a writer per queue writes ready-made
  *        IPv4/UDP packets addressed to a UDP socket in the stack, which
  *        counts what arrives.
  *   lat  one packet in flight: the sender stamps it, the reader, asleep in
  *        read(), is woken and takes the time again.
+ *
+ * The rx and lat sender hands its datagrams to the device through a packet
+ * socket: dev_queue_xmit(), the qdisc and the driver's xmit, as a routed
+ * datagram would go, without the sender's own UDP and IP layers, which cost
+ * more than the whole driver and would be what rx measured.
  *
  * --size is the IP packet's length: what the reader reads, what the writer
  * writes. The device is a fresh TUN device without packet info, with no
@@ -21,11 +27,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +48,7 @@
 #define FLOWS_PER_QUEUE	4	/* source ports, so that flows spread over queues */
 #define LAT_MAGIC	0x6d74756e6c617421ull
 #define LAT_GAP_US	100	/* lets the reader fall asleep again */
+#define SEND_BURST	32	/* datagrams per sendmmsg() */
 #define MAX_SAMPLES	(1 << 20)
 #define READ_BUF	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
 
@@ -54,6 +63,7 @@ struct bench {
 	bool json;
 
 	struct mt_device dev;
+	int ifindex;
 	atomic_bool measuring;		/* the measured interval */
 	atomic_ullong done[MAX_BENCH_QUEUES];	/* per queue, in the interval */
 	atomic_ullong total;		/* read or written, interval or not */
@@ -176,50 +186,106 @@ static long long counter(const struct bench *b, const char *name)
 	return val;
 }
 
-static int udp_socket(const char *addr, unsigned int port, bool bind_it)
+/* tx: the stack's end, a UDP socket bound to LOCAL_ADDR:SINK_PORT. */
+static int sink_socket(void)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
 	int fd;
 
-	inet_pton(AF_INET, addr, &sin.sin_addr);
+	inet_pton(AF_INET, LOCAL_ADDR, &sin.sin_addr);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || !bind_it)
+	if (fd < 0 || !bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
 		return fd;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		mt_error("cannot bind %s:%u: %s", addr, port, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	mt_error("cannot bind %s:%u: %s", LOCAL_ADDR, SINK_PORT, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* An IPv4/UDP packet, --size long, from src:sport to dst:SINK_PORT. */
+static size_t build_udp(uint8_t *pkt, unsigned int size, const char *src,
+			unsigned int sport, const char *dst)
+{
+	struct in_addr saddr, daddr;
+
+	memset(pkt, 0, size);
+	inet_pton(AF_INET, src, &saddr);
+	inet_pton(AF_INET, dst, &daddr);
+	pkt[0] = 0x45;
+	put16(pkt + 2, size);
+	pkt[8] = 64;
+	pkt[9] = 17;	/* UDP */
+	memcpy(pkt + 12, &saddr, 4);
+	memcpy(pkt + 16, &daddr, 4);
+	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
+	put16(pkt + 20, sport);
+	put16(pkt + 22, SINK_PORT);
+	put16(pkt + 24, size - 20);
+	/* UDP checksum 0: none, which IPv4 allows */
+	return size;
+}
+
+/* A packet socket that sends IPv4 packets out of the bench's device. */
+static int packet_socket(const struct bench *b, struct sockaddr_ll *to)
+{
+	int fd;
+
+	*to = (struct sockaddr_ll) {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = b->ifindex,
+	};
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	if (fd < 0)
+		mt_error("cannot open a packet socket: %s (it needs CAP_NET_RAW: run as root)",
+			 strerror(errno));
 	return fd;
 }
 
-/* rx and lat: datagrams from the stack to the peer, routed into the device. */
+/*
+ * rx: datagrams to the peer, FLOWS_PER_QUEUE source ports a queue so that
+ * the flows spread over the queues, in bursts of sendmmsg().
+ */
 static int send_flood(struct bench *b)
 {
-	unsigned int nflows = b->queues * FLOWS_PER_QUEUE, i;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
-	size_t payload = b->size - IP_UDP_HLEN;
-	int fds[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE];
+	static uint8_t pkts[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE][1500];
+	unsigned int nflows = b->queues * FLOWS_PER_QUEUE, i, flow = 0;
+	struct iovec iov[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE];
+	struct mmsghdr msgs[SEND_BURST];
 	unsigned long long end;
-	char buf[1500] = { 0 };
+	struct sockaddr_ll to;
+	int fd, sent;
 
-	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
-	for (i = 0; i < nflows; i++)
-		fds[i] = udp_socket(LOCAL_ADDR, 0, false);
+	fd = packet_socket(b, &to);
+	if (fd < 0)
+		return EXIT_RUNTIME;
+	for (i = 0; i < nflows; i++) {
+		iov[i] = (struct iovec) { pkts[i], b->size };
+		build_udp(pkts[i], b->size, LOCAL_ADDR, 10000 + i, PEER_ADDR);
+	}
+	for (i = 0; i < SEND_BURST; i++)
+		msgs[i] = (struct mmsghdr) { .msg_hdr = {
+			.msg_name = &to, .msg_namelen = sizeof(to),
+			.msg_iov = &iov[i % nflows], .msg_iovlen = 1 } };
 
 	clock_gettime(CLOCK_MONOTONIC, &b->start);
 	atomic_store(&b->measuring, true);
 	end = now_ns() + b->seconds * 1000000000ull;
-	for (i = 0; !mt_stopping() && now_ns() < end; i = (i + 1) % nflows)
-		if (sendto(fds[i], buf, payload, 0, (struct sockaddr *)&to,
-			   sizeof(to)) == (ssize_t)payload)
-			atomic_fetch_add_explicit(&b->offered, 1,
-						  memory_order_relaxed);
+	while (!mt_stopping() && now_ns() < end) {
+		/* A datagram the device refused (a full ring, without a qdisc
+		 * to take it) ends the burst: it was offered all the same.
+		 */
+		sent = sendmmsg(fd, msgs, SEND_BURST, 0);
+		atomic_fetch_add_explicit(&b->offered,
+					  sent == SEND_BURST ? sent : sent + 1,
+					  memory_order_relaxed);
+		/* the next burst starts on the next flow */
+		flow = (flow + 1) % nflows;
+		for (i = 0; i < SEND_BURST; i++)
+			msgs[i].msg_hdr.msg_iov = &iov[(flow + i) % nflows];
+	}
 	atomic_store(&b->measuring, false);
 	clock_gettime(CLOCK_MONOTONIC, &b->end);
-
-	for (i = 0; i < nflows; i++)
-		close(fds[i]);
+	close(fd);
 	return 0;
 }
 
@@ -268,28 +334,6 @@ static int read_queue(struct bench *b, unsigned int q)
 	return EXIT_OK;
 }
 
-/* tx: an IPv4/UDP packet from the peer to the sink socket, --size long. */
-static size_t build_udp(uint8_t *pkt, unsigned int size)
-{
-	struct in_addr src, dst;
-
-	memset(pkt, 0, size);
-	inet_pton(AF_INET, PEER_ADDR, &src);
-	inet_pton(AF_INET, LOCAL_ADDR, &dst);
-	pkt[0] = 0x45;
-	put16(pkt + 2, size);
-	pkt[8] = 64;
-	pkt[9] = 17;	/* UDP */
-	memcpy(pkt + 12, &src, 4);
-	memcpy(pkt + 16, &dst, 4);
-	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
-	put16(pkt + 20, SINK_PORT + 1);
-	put16(pkt + 22, SINK_PORT);
-	put16(pkt + 24, size - 20);
-	/* UDP checksum 0: none, which IPv4 allows */
-	return size;
-}
-
 /* tx with --batch: the same packet, batch times, as records. */
 static size_t build_batch(uint8_t *buf, unsigned int size, unsigned int batch)
 {
@@ -303,7 +347,8 @@ static size_t build_batch(uint8_t *buf, unsigned int size, unsigned int batch)
 
 	for (i = 0; i < batch; i++) {
 		memcpy(buf + off, &rec, sizeof(rec));
-		build_udp(buf + off + sizeof(rec), size);
+		build_udp(buf + off + sizeof(rec), size, PEER_ADDR, SINK_PORT + 1,
+			  LOCAL_ADDR);
 		off += MINITUN_REC_SIZE(size);
 	}
 	return off;
@@ -358,16 +403,17 @@ static int receive_sink(struct bench *b)
 /* lat: one stamped datagram at a time, the next once the reader has it. */
 static int send_one_at_a_time(struct bench *b)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
-	size_t payload = b->size - IP_UDP_HLEN;
 	struct pollfd got = { .fd = b->event, .events = POLLIN };
 	unsigned long long end, stamp[2] = { LAT_MAGIC };
-	char buf[1500] = { 0 };
+	struct sockaddr_ll to;
+	uint8_t pkt[1500];
 	uint64_t ack;
 	int fd;
 
-	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
-	fd = udp_socket(LOCAL_ADDR, 0, false);
+	fd = packet_socket(b, &to);
+	if (fd < 0)
+		return EXIT_RUNTIME;
+	build_udp(pkt, b->size, LOCAL_ADDR, SINK_PORT + 1, PEER_ADDR);
 	clock_gettime(CLOCK_MONOTONIC, &b->start);
 	end = now_ns() + b->seconds * 1000000000ull;
 	atomic_store(&b->measuring, true);
@@ -375,9 +421,9 @@ static int send_one_at_a_time(struct bench *b)
 	       atomic_load(&b->nsamples) + b->lost < MAX_SAMPLES) {
 		usleep(LAT_GAP_US);
 		stamp[1] = now_ns();
-		memcpy(buf, stamp, sizeof(stamp));
-		if (sendto(fd, buf, payload, 0, (struct sockaddr *)&to,
-			   sizeof(to)) != (ssize_t)payload)
+		memcpy(pkt + IP_UDP_HLEN, stamp, sizeof(stamp));
+		if (sendto(fd, pkt, b->size, 0, (struct sockaddr *)&to,
+			   sizeof(to)) != (ssize_t)b->size)
 			continue;
 		atomic_fetch_add(&b->offered, 1);
 		if (poll(&got, 1, 1000) == 1 && read(b->event, &ack, sizeof(ack)) > 0)
@@ -419,10 +465,31 @@ static int read_stamps(struct bench *b, unsigned int q)
 	return EXIT_OK;
 }
 
+/*
+ * Each thread on a CPU of its own where there are enough: the last one
+ * (sender, receiver or pacer) on CPU 0, queue q's on CPU q + 1, wrapping.
+ * Under emulation a thread that moves between CPUs, or a wakeup that finds
+ * its thread on one CPU this run and another the next, makes the figures
+ * wander more than any driver does.
+ */
+static void pin(const struct bench *b, unsigned int index)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpus < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(index < b->queues ? (index + 1) % ncpus : 0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* Threads 0..queues-1 work the queues; the last one paces and times. */
 static int bench_thread(void *ctx, unsigned int index)
 {
 	struct bench *b = ctx;
+
+	pin(b, index);
 
 	if (index < b->queues) {
 		switch (b->mode) {
@@ -474,6 +541,7 @@ static int setup_device(struct bench *b)
 	    nl_addr_add(b->dev.name, link.ifindex, &addr) ||
 	    nl_link_set_up(b->dev.name, link.ifindex))
 		return -1;
+	b->ifindex = link.ifindex;
 	return b->batch ? mt_device_set_batch(&b->dev, b->batch) : 0;
 }
 
@@ -553,14 +621,15 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 
 	if (b.mode == MODE_TX) {
-		b.sink = udp_socket(LOCAL_ADDR, SINK_PORT, true);
+		b.sink = sink_socket();
 		if (b.sink < 0)
 			goto out;
 		/* room for bursts, so that the socket is not what is measured */
 		setsockopt(b.sink, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 32 << 20 },
 			   sizeof(int));
 		b.packet_len = b.batch ? build_batch(b.packet, b.size, b.batch)
-				       : build_udp(b.packet, b.size);
+				       : build_udp(b.packet, b.size, PEER_ADDR,
+						   SINK_PORT + 1, LOCAL_ADDR);
 	} else if (b.mode == MODE_LAT) {
 		b.event = eventfd(0, EFD_CLOEXEC);
 		b.samples = calloc(MAX_SAMPLES, sizeof(*b.samples));
