@@ -67,6 +67,7 @@ struct bench {
 	atomic_bool measuring;		/* the measured interval */
 	atomic_ullong done[MAX_BENCH_QUEUES];	/* per queue, in the interval */
 	atomic_ullong total;		/* read or written, interval or not */
+	atomic_ullong queue_cpu_ns;	/* CPU time of the queue threads */
 	atomic_ullong offered;		/* rx, lat: sent into the device */
 	unsigned long long delivered;	/* tx: arrived at the socket */
 	struct timespec start, end;
@@ -484,23 +485,46 @@ static void pin(const struct bench *b, unsigned int index)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+static unsigned long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * A queue thread: a reader, or a writer in tx. Its CPU time per packet is
+ * the driver's cost as the reader or writer pays it, whatever limits the
+ * rate: batching shows there even when the other side is the bottleneck.
+ */
+static int queue_thread(struct bench *b, unsigned int q)
+{
+	unsigned long long cpu = thread_cpu_ns();
+	int err;
+
+	switch (b->mode) {
+	case MODE_RX:
+		err = read_queue(b, q);
+		break;
+	case MODE_TX:
+		err = write_queue(b, q);
+		break;
+	default:
+		err = read_stamps(b, q);
+	}
+	atomic_fetch_add(&b->queue_cpu_ns, thread_cpu_ns() - cpu);
+	return err;
+}
+
 /* Threads 0..queues-1 work the queues; the last one paces and times. */
 static int bench_thread(void *ctx, unsigned int index)
 {
 	struct bench *b = ctx;
 
 	pin(b, index);
-
-	if (index < b->queues) {
-		switch (b->mode) {
-		case MODE_RX:
-			return read_queue(b, index);
-		case MODE_TX:
-			return write_queue(b, index);
-		default:
-			return read_stamps(b, index);
-		}
-	}
+	if (index < b->queues)
+		return queue_thread(b, index);
 	switch (b->mode) {
 	case MODE_RX:
 		return send_flood(b);
@@ -560,6 +584,13 @@ static unsigned long long percentile(struct bench *b, unsigned int pct)
 	return n ? b->samples[(n - 1) * pct / 100] : 0;
 }
 
+static double cpu_per_packet(struct bench *b)
+{
+	unsigned long long total = atomic_load(&b->total);
+
+	return total ? (double)atomic_load(&b->queue_cpu_ns) / total : 0;
+}
+
 static void report(struct bench *b, long long dev_packets, long long drops)
 {
 	unsigned long long worked = 0, total;
@@ -584,6 +615,7 @@ static void report(struct bench *b, long long dev_packets, long long drops)
 		printf("\"offered_pps\": %.0f, \"counted\": %llu, \"dev_packets\": %lld, \"drops\": %lld, ",
 		       (b->mode == MODE_TX ? worked : atomic_load(&b->offered)) / secs,
 		       atomic_load(&b->total), dev_packets, drops);
+		printf("\"cpu_ns_per_packet\": %.0f, ", cpu_per_packet(b));
 		printf("\"p50_ns\": %llu, \"p90_ns\": %llu, \"p99_ns\": %llu, \"max_ns\": %llu, \"lost\": %zu, \"per_queue\": [",
 		       percentile(b, 50), percentile(b, 90), percentile(b, 99),
 		       percentile(b, 100), b->lost);
@@ -605,6 +637,8 @@ static void report(struct bench *b, long long dev_packets, long long drops)
 	}
 	printf("  %.0f packets/s, %.1f Mbit/s delivered; %lld dropped by the device\n",
 	       pps, pps * b->size * 8 / 1e6, drops);
+	printf("  the %s spent %.0f ns of CPU per packet\n",
+	       b->mode == MODE_TX ? "writers" : "readers", cpu_per_packet(b));
 }
 
 int cmd_bench(int argc, char **argv)
