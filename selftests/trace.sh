@@ -19,7 +19,8 @@ trap 'rm -rf "$work"' EXIT
 
 # A persistent tun-type device NAME made through NODE, addressed NET.1/24,
 # with IPv6 off so that only the test's own packets cross it, and
-# minitun echo behind it. Extra arguments go to minitun up.
+# minitun echo behind it, given echo_opts. Extra arguments go to minitun up.
+echo_opts=()
 device_start() {
 	local node=$1 name=$2 net=$3 i
 
@@ -28,7 +29,7 @@ device_start() {
 		--persist "$@" > /dev/null
 	device=("--dev" "$node" "$name")
 	sysctl -qw "net.ipv6.conf.$name.disable_ipv6=1"
-	"$MINITUN" echo --dev "$node" -i "$name" > /dev/null &
+	"$MINITUN" echo --dev "$node" -i "$name" "${echo_opts[@]}" > /dev/null &
 	reader=$!
 	# attached once the device has its carrier
 	for i in $(seq 100); do
@@ -96,9 +97,10 @@ trace_pings() {
 	device_stop
 }
 
-# Exactly the ten echo requests, each through every stage in order.
+# Exactly the ten echo requests, each through every stage in order, each
+# read by a read() of its own.
 check_ten_requests() {
-	local bad n
+	local bad n batches
 
 	echo_requests > "$work/requests"
 	n=$(wc -l < "$work/requests")
@@ -106,6 +108,8 @@ check_ten_requests() {
 	echo "$n echo requests traced"
 	bad=$(check_timelines < "$work/requests")
 	[ -z "$bad" ] || { echo "out of order or missing a stage: $bad"; return 1; }
+	batches=$(jq -sc 'map(.batch) | unique' "$work/requests")
+	[ "$batches" = "[1]" ] || { echo "batch sizes $batches, not [1]"; return 1; }
 	[ "$n" -eq 10 ]
 }
 
@@ -132,6 +136,29 @@ test_full_ring_drops_match_tx_dropped() {
 	echo "tx_dropped went up by $((after - before)); traced FULL_RING drops: $traced, records: $records"
 	[ $((after - before)) -gt 0 ] && [ "$traced" -eq $((after - before)) ] &&
 		[ "$records" -eq "$traced" ]
+}
+
+# Twelve requests queued while the batched reader is stopped leave in one
+# read(): each record says so on its copied stage.
+test_batch_on_copied_stage() {
+	local n batches
+
+	echo_opts=(--batch 16)
+	device_start /dev/minitun mtun0 10.77.0
+	echo_opts=()
+	kill -STOP "$reader"
+	trace_start --json -i mtun0
+	ping -q -c 12 -l 12 -W 1 10.77.0.2 > /dev/null || true
+	kill -CONT "$reader"
+	sleep 0.5
+	trace_stop
+	device_stop
+
+	echo_requests > "$work/requests"
+	n=$(wc -l < "$work/requests")
+	batches=$(jq -sc 'map(.batch) | unique' "$work/requests")
+	echo "$n echo requests traced, batch sizes $batches"
+	[ "$n" -eq 12 ] && [ "$batches" = "[12]" ]
 }
 
 # Each histogram title followed by at least one bucket with a count.
@@ -194,6 +221,7 @@ test_rmmod_after_trace() {
 
 run_tests test_ping_timeline \
 	test_full_ring_drops_match_tx_dropped \
+	test_batch_on_copied_stage \
 	test_hist_not_empty \
 	test_tun_driver_same_stages \
 	test_refuses_clearly \

@@ -39,6 +39,7 @@ struct flight {
 	__u32 occupancy;
 	__u32 capacity;
 	__u32 bytes;
+	__u32 batch;
 	__u16 queue;
 };
 
@@ -189,6 +190,7 @@ int BPF_PROG(minitun_copy, MINITUN_TP_COPY_ARGS)
 		return 0;
 	f->ts[STAGE_COPIED] = bpf_ktime_get_ns();
 	f->bytes = bytes;
+	f->batch = batch;
 	return 0;
 }
 
@@ -277,6 +279,7 @@ int BPF_PROG(skb_copy_datagram_iovec, const struct sk_buff *skb, int len)
 		return 0;
 	f->ts[STAGE_DEQUEUED] = bpf_ktime_get_ns();
 	f->bytes = len;
+	f->batch = 1;	/* tun reads one packet per call */
 	return 0;
 }
 
@@ -344,6 +347,7 @@ static __always_inline void send_record(const void *skb, const struct flight *f,
 	r->occupancy = f->occupancy;
 	r->capacity = f->capacity;
 	r->bytes = f->bytes;
+	r->batch = f->batch;
 	r->reason = reason;
 	r->queue = f->queue;
 	r->fate = fate;

@@ -58,6 +58,8 @@ struct trace_env {
 	unsigned long count;		/* stop after this many packets; 0: never */
 	unsigned long duration;		/* stop after this many seconds; 0: never */
 	bool hist;
+	bool summary;
+	bool records;			/* a record per packet: neither of the above */
 	bool json;
 	bool verbose;
 	int ifindex;
@@ -69,7 +71,7 @@ struct trace_env {
 
 static volatile sig_atomic_t exiting;
 
-enum { OPT_HIST = 256, OPT_JSON, OPT_DRIVER };
+enum { OPT_HIST = 256, OPT_SUMMARY, OPT_JSON, OPT_DRIVER };
 
 static const struct argp_option trace_options[] = {
 	{ "interface", 'i', "NAME", 0,
@@ -78,6 +80,8 @@ static const struct argp_option trace_options[] = {
 	{ "duration", 'd', "S", 0, "stop after S seconds", 0 },
 	{ "hist", OPT_HIST, NULL, 0,
 	  "log2 latency histograms per stage pair, and drops by reason", 0 },
+	{ "summary", OPT_SUMMARY, NULL, 0,
+	  "only the totals: packets read, dropped by reason, taken by the driver", 0 },
 	{ "json", OPT_JSON, NULL, 0,
 	  "one JSON object per packet, then a summary object", 0 },
 	{ "driver", OPT_DRIVER, "DRIVER", 0,
@@ -114,6 +118,9 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case OPT_HIST:
 		env->hist = true;
 		return 0;
+	case OPT_SUMMARY:
+		env->summary = true;
+		return 0;
 	case OPT_JSON:
 		env->json = true;
 		return 0;
@@ -130,6 +137,9 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (env->hist && env->json)
 			argp_error(state, "--hist and --json do not combine: pick one");
+		if (env->hist && env->summary)
+			argp_error(state, "--hist prints the totals already: drop --summary");
+		env->records = !env->hist && !env->summary;
 		if (!env->ifname)
 			env->ifname = env->driver == DRIVER_TUN ? "tun0" : "mtun0";
 		return 0;
@@ -145,12 +155,15 @@ static const struct argp trace_argp = {
 	       "with eBPF: queued (net_dev_queue), handed to the driver (xmit), "
 	       "enqueued on its ring (with the ring's occupancy), reader woken, "
 	       "dequeued and copied to user space, in microseconds since it was "
-	       "queued; or dropped, with the kernel's reason. Needs root. Ctrl-C, "
+	       "queued, with the bytes copied and, in minitun's batched mode, how "
+	       "many packets that read() returned; or dropped, with the kernel's "
+	       "reason. Needs root. Ctrl-C, "
 	       "--count or --duration ends it and prints the totals.\v"
 	       "Examples:\n"
 	       "  minitun trace                        a line per packet on mtun0\n"
 	       "  minitun trace --hist --duration 10   latency histograms\n"
 	       "  minitun trace --json --count 10      ten packets as JSON\n"
+	       "  minitun trace --summary --json       only the totals, as JSON\n"
 	       "  minitun trace --driver tun -i tun0   the same stages on tun",
 };
 
@@ -345,7 +358,12 @@ static void print_record_text(struct trace_env *env,
 	if (r->fate == FATE_READ) {
 		line_str(&l, " read ");
 		line_num(&l, r->bytes, 10, 0);
-		line_str(&l, "B\n");
+		line_str(&l, "B");
+		if (r->batch > 1) {
+			line_str(&l, " in a batch of ");
+			line_num(&l, r->batch, 10, 0);
+		}
+		line_str(&l, "\n");
 	} else {
 		line_str(&l, " dropped at ");
 		line_usecs(&l, r->end, base, 0);
@@ -382,7 +400,9 @@ static void print_record_json(struct trace_env *env,
 		sep = ", ";
 	}
 	if (r->fate == FATE_READ) {
-		line_str(&l, "}, \"fate\": \"read\", \"reason\": null}\n");
+		line_str(&l, "}, \"batch\": ");
+		line_num(&l, r->batch, 10, 0);
+		line_str(&l, ", \"fate\": \"read\", \"reason\": null}\n");
 	} else {
 		line_str(&l, "}, \"fate\": \"dropped\", \"reason\": \"");
 		line_str(&l, reason_name(env, r->reason));
@@ -544,12 +564,12 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 		return NULL;
 	}
 	skel->rodata->targ_ifindex = env->ifindex;
-	skel->rodata->targ_records = !env->hist;
+	skel->rodata->targ_records = env->records;
 	skel->rodata->targ_hist = env->hist;
 	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
 	pick_programs(skel, env);
-	/* histograms send no records: the smallest ring buffer will do */
-	if (env->hist)
+	/* no records: the smallest ring buffer will do */
+	if (!env->records)
 		bpf_map__set_max_entries(skel->maps.records, getpagesize());
 
 	err = trace_bpf__load(skel);
@@ -586,7 +606,7 @@ static bool count_reached(struct trace_env *env, struct trace_bpf *skel)
 
 	if (!env->count)
 		return false;
-	if (env->hist)
+	if (!env->records)
 		return c->read + c->dropped >= env->count;
 	return env->printed >= env->count;
 }
@@ -598,7 +618,7 @@ static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 	struct ring_buffer *rb = NULL;
 	int err = 0;
 
-	if (!env->hist) {
+	if (env->records) {
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.records),
 				      handle_record, env, NULL);
 		if (!rb) {
@@ -610,7 +630,7 @@ static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 
 	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", env->ifname,
 		driver_names[env->driver]);
-	if (!env->hist && !env->json)
+	if (env->records && !env->json)
 		print_header();
 	fflush(stdout);
 

@@ -51,6 +51,7 @@ struct trace_record {
 	__u32 occupancy;	/* ring entries, this one included, when enqueued */
 	__u32 capacity;		/* ring size */
 	__u32 bytes;		/* copied to user space */
+	__u32 batch;		/* packets the read() that copied it returned */
 	__u32 reason;		/* enum skb_drop_reason, when dropped */
 	__u16 queue;
 	__u8 fate;		/* enum trace_fate */
