@@ -10,7 +10,9 @@
  * the namespace to die with the device in it.
  *
  * After each round: every packet read is in the device's tx counters and
- * every packet written in its rx counters, exactly; the module is back to
+ * every packet written in its rx counters, exactly; minitun trace, attached
+ * for the whole round, saw the packets read, and every packet the driver
+ * took was read or counted in tx_dropped; the module is back to
  * no reference and unloads, and is loaded again for the next round.
  *
  * MINITUN_STRESS_SECONDS (default 20) and MINITUN_STRESS_SEED set the run.
@@ -19,12 +21,14 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "helpers.h"
@@ -55,8 +59,16 @@ struct round {
 	atomic_bool gone;	/* the device was deleted */
 	atomic_ullong written;	/* writes the stack accepted */
 	atomic_ullong polled;
-	unsigned long long rx_base, tx_base;
-	char failure[256];
+	unsigned long long rx_base, tx_base, dropped_base;
+	char failure[512];
+};
+
+/* minitun trace --summary --json on the round's device, in the round's netns */
+struct tracer {
+	pid_t pid;
+	int out;		/* its stdout: the summary, when it ends */
+	int err;		/* its stderr: "Tracing ..." once attached */
+	char text[512];		/* what it printed */
 };
 
 static int open_queue(void)
@@ -231,24 +243,42 @@ static void chaos_step(struct round *r, uint64_t *rng)
 	}
 }
 
-static void drain(struct round *r)
+/*
+ * Stop the traffic and let the readers empty the rings. A reader may still
+ * be blocked on a dup of a file the chaos thread has since closed, which
+ * keeps that old queue attached while the queue's new file fills with no
+ * one reading it: a signal sends each reader back for its queue's current
+ * file (twice, in case one came between its dup() and its read()).
+ */
+static void drain(struct round *r, pthread_t *readers)
 {
 	struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+	int pass, i;
 
 	atomic_store(&r->traffic, false);
-	/* The readers empty the rings; nothing new comes in. */
+	for (pass = 0; pass < 2; pass++) {
+		nanosleep(&pause, NULL);
+		for (i = 0; i < r->nqueues; i++)
+			pthread_kill(readers[i], SIGUSR1);
+	}
 	nanosleep(&pause, NULL);
-	nanosleep(&pause, NULL);
+}
+
+static unsigned long long round_reads(struct round *r)
+{
+	unsigned long long read = 0;
+	int i;
+
+	for (i = 0; i < r->nqueues; i++)
+		read += atomic_load(&r->queues[i].read);
+	return read;
 }
 
 /* What the counters must say: every read and write, exactly. */
 static void check_counters(struct round *r)
 {
-	unsigned long long read = 0, tx, rx;
-	int i;
+	unsigned long long read = round_reads(r), tx, rx;
 
-	for (i = 0; i < r->nqueues; i++)
-		read += atomic_load(&r->queues[i].read);
 	tx = if_stat(STRESS_DEV, "tx_packets") - r->tx_base;
 	rx = if_stat(STRESS_DEV, "rx_packets") - r->rx_base;
 	if (tx != read)
@@ -259,6 +289,99 @@ static void check_counters(struct round *r)
 		snprintf(r->failure, sizeof(r->failure),
 			 "%llu writes succeeded, rx_packets says %llu",
 			 atomic_load(&r->written), rx);
+}
+
+/* Running once it says so, or with what it said instead in t->text. */
+static int tracer_start(struct tracer *t)
+{
+	const char *minitun = getenv("MINITUN") ?: "build/minitun";
+	size_t len = 0;
+	int out[2], err[2];
+	ssize_t n;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -1;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (!t->pid) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		execl(minitun, minitun, "trace", "--summary", "--json",
+		      "-i", STRESS_DEV, (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s", minitun, strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	t->out = out[0];
+	t->err = err[0];
+	while (len < sizeof(t->text) - 1 &&
+	       (n = read(t->err, t->text + len, sizeof(t->text) - 1 - len)) > 0) {
+		len += n;
+		t->text[len] = '\0';
+		if (strstr(t->text, "Tracing"))
+			return 0;
+	}
+	kill(t->pid, SIGKILL);
+	waitpid(t->pid, NULL, 0);
+	close(t->out);
+	close(t->err);
+	return -1;
+}
+
+/* Ends it and leaves its summary in t->text. */
+static int tracer_stop(struct tracer *t)
+{
+	size_t len = 0;
+	int status;
+	ssize_t n;
+
+	kill(t->pid, SIGINT);
+	while (len < sizeof(t->text) - 1 &&
+	       (n = read(t->out, t->text + len, sizeof(t->text) - 1 - len)) > 0)
+		len += n;
+	t->text[len] = '\0';
+	close(t->out);
+	close(t->err);
+	if (waitpid(t->pid, &status, 0) != t->pid)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static unsigned long long summary_number(const char *json, const char *key)
+{
+	char pattern[32];
+	const char *at;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\": ", key);
+	at = strstr(json, pattern);
+	return at ? strtoull(at + strlen(pattern), NULL, 10) : ULLONG_MAX;
+}
+
+/*
+ * What the tracer must say: it saw every packet the readers read, and every
+ * packet the driver took (net_dev_xmit) was read or counted in tx_dropped,
+ * which takes the drops at the ring and the packets purged from it later.
+ * (Drops before the driver, by the qdisc of a device that is down, are in
+ * neither: the tracer's "drops" shows them as QDISC_DROP.)
+ */
+static void check_trace(struct round *r, struct tracer *t)
+{
+	unsigned long long read = round_reads(r), dropped, traced_read, xmits;
+
+	if (tracer_stop(t)) {
+		snprintf(r->failure, sizeof(r->failure),
+			 "minitun trace failed: %.400s", t->text);
+		return;
+	}
+	traced_read = summary_number(t->text, "read");
+	xmits = summary_number(t->text, "xmits");
+	dropped = if_stat(STRESS_DEV, "tx_dropped") - r->dropped_base;
+	if (traced_read != read || xmits != read + dropped)
+		snprintf(r->failure, sizeof(r->failure),
+			 "readers read %llu, tx_dropped says %llu, but the tracer says: %.400s",
+			 read, dropped, t->text);
 }
 
 /* The round's ending: how the device and its files go away. */
@@ -296,6 +419,7 @@ static int run_round(struct round *r, long ms)
 	uint64_t rng = r->seed;
 	int i, nthreads = 0;
 	struct timespec end, now;
+	struct tracer tracer;
 
 	/* A namespace of our own, and a sysfs that shows it, as ip netns exec. */
 	/* No SA_RESTART: the signal must end a blocked read. */
@@ -321,6 +445,12 @@ static int run_round(struct round *r, long ms)
 		return 1;
 	r->tx_base = if_stat(STRESS_DEV, "tx_packets");
 	r->rx_base = if_stat(STRESS_DEV, "rx_packets");
+	r->dropped_base = if_stat(STRESS_DEV, "tx_dropped");
+	if (tracer_start(&tracer)) {
+		snprintf(r->failure, sizeof(r->failure),
+			 "minitun trace did not start: %.400s", tracer.text);
+		return 2;
+	}
 
 	atomic_store(&r->traffic, true);
 	for (i = 0; i < r->nqueues; i++)
@@ -339,9 +469,13 @@ static int run_round(struct round *r, long ms)
 
 	/* Quiet, every queue attached and up, so the counters can be read. */
 	if_set_up(STRESS_DEV, 1);
-	drain(r);
+	drain(r, threads);	/* the readers come first */
 	if (!r->failure[0])
 		check_counters(r);
+	if (!r->failure[0])
+		check_trace(r, &tracer);
+	else
+		tracer_stop(&tracer);
 	end_round(r, &rng);
 	atomic_store(&r->stop, true);
 	/* Readers may be blocked on a detached queue: interrupt until gone. */
