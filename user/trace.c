@@ -173,6 +173,7 @@ static int preflight(struct trace_env *env)
 	const char *drv = driver_names[env->driver];
 	struct nl_link link;
 	char path[64];
+	bool loaded;
 	int err;
 
 	if (geteuid()) {
@@ -183,15 +184,18 @@ static int preflight(struct trace_env *env)
 		mt_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 		return -1;
 	}
+	/* tun may be built in, without /sys/module/tun: its devices tell */
 	snprintf(path, sizeof(path), "/sys/module/%s", drv);
-	if (access(path, F_OK)) {
-		mt_error(env->driver == DRIVER_TUN ?
-			 "the tun module is not loaded: modprobe tun" :
-			 "the minitun module is not loaded: insmod kmod/minitun.ko");
+	loaded = !access(path, F_OK);
+	if (!loaded && env->driver == DRIVER_MINITUN) {
+		mt_error("the minitun module is not loaded: insmod kmod/minitun.ko");
 		return -1;
 	}
 	err = nl_link_get(env->ifname, &link);
-	if (err == -ENODEV)
+	if (err == -ENODEV && !loaded)
+		mt_error("no interface %s, and the tun module is not loaded: modprobe tun, then bring one up",
+			 env->ifname);
+	else if (err == -ENODEV)
 		mt_error("no interface %s: bring one up ('minitun up'), or name another with -i",
 			 env->ifname);
 	if (err)
