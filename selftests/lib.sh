@@ -25,7 +25,10 @@ run_tests() {
 		n=$((n + 1))
 		echo "#  RUN           $name ..."
 		: > "$ktap_skip_reason"
-		( set -e; "$name" ) 2>&1 | sed 's/^/# /'
+		# A test that fails half-way must not leave a background job
+		# holding the pipe open: the run would wait for it forever.
+		( set -e; trap 'jobs -p | xargs -r kill 2>/dev/null' EXIT; "$name" ) 2>&1 |
+			sed 's/^/# /'
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -eq 0 ]; then
 			echo "ok $n $name"
