@@ -162,6 +162,8 @@ endif
 # The debug lane: the whole suite on a kernel of our own with KASAN,
 # lockdep, kmemleak and more (scripts/debug-kernel.config), built once and
 # cached outside the clone; the VM ends each run with a kmemleak scan.
+# Stress and fuzzing run ten minutes each here (twenty seconds on the stock
+# kernel); MINITUN_STRESS_SECONDS and MINITUN_FUZZ_SECONDS override.
 # Kbuild writes a module's objects beside its sources (M=), and other runs
 # load kmod/minitun.ko into the stock kernel, so the debug module is built
 # from a copy of the sources in build/debug/module instead.
@@ -174,6 +176,8 @@ test-debug:
 	$(Q)kernel=$$(scripts/debug-kernel) && $(MAKE) module-debug && \
 		VM_KERNEL=$$(echo $$kernel/boot/vmlinuz-*) \
 		VM_KMOD=$(DEBUG_MODULE)/kmod VM_MEM=$${VM_MEM:-2G} \
+		MINITUN_STRESS_SECONDS=$${MINITUN_STRESS_SECONDS:-600} \
+		MINITUN_FUZZ_SECONDS=$${MINITUN_FUZZ_SECONDS:-600} \
 		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test
 
 module-debug:
