@@ -19,9 +19,9 @@
  */
 
 #define _GNU_SOURCE
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -66,8 +66,7 @@ struct round {
 /* minitun trace --summary --json on the round's device, in the round's netns */
 struct tracer {
 	pid_t pid;
-	int out;		/* its stdout: the summary, when it ends */
-	int err;		/* its stderr: "Tracing ..." once attached */
+	int out;		/* its stdout and stderr: "Tracing", then the summary */
 	char text[512];		/* what it printed */
 };
 
@@ -296,41 +295,40 @@ static int tracer_start(struct tracer *t)
 {
 	const char *minitun = getenv("MINITUN") ?: "build/minitun";
 	size_t len = 0;
-	int out[2], err[2];
+	int pipefd[2];
 	ssize_t n;
 
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+	if (pipe2(pipefd, O_CLOEXEC))
 		return -1;
 	t->pid = fork();
 	if (t->pid < 0)
 		return -1;
 	if (!t->pid) {
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err[1], STDERR_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
 		execl(minitun, minitun, "trace", "--summary", "--json",
 		      "-i", STRESS_DEV, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s", minitun, strerror(errno));
 		_exit(127);
 	}
-	close(out[1]);
-	close(err[1]);
-	t->out = out[0];
-	t->err = err[0];
+	close(pipefd[1]);
+	t->out = pipefd[0];
 	while (len < sizeof(t->text) - 1 &&
-	       (n = read(t->err, t->text + len, sizeof(t->text) - 1 - len)) > 0) {
+	       (n = read(t->out, t->text + len, sizeof(t->text) - 1 - len)) > 0) {
 		len += n;
 		t->text[len] = '\0';
 		if (strstr(t->text, "Tracing"))
 			return 0;
 	}
-	kill(t->pid, SIGKILL);
-	waitpid(t->pid, NULL, 0);
+	wait_exit(t->pid, 0);	/* gone already, or stuck: kill and reap */
 	close(t->out);
-	close(t->err);
 	return -1;
 }
 
-/* Ends it and leaves its summary in t->text. */
+/*
+ * Ends it and leaves its summary in t->text; ten seconds to exit, since
+ * the summary fits in the pipe and nothing else holds it up.
+ */
 static int tracer_stop(struct tracer *t)
 {
 	size_t len = 0;
@@ -338,15 +336,13 @@ static int tracer_stop(struct tracer *t)
 	ssize_t n;
 
 	kill(t->pid, SIGINT);
+	status = wait_exit(t->pid, 10 * 1000);
 	while (len < sizeof(t->text) - 1 &&
 	       (n = read(t->out, t->text + len, sizeof(t->text) - 1 - len)) > 0)
 		len += n;
 	t->text[len] = '\0';
 	close(t->out);
-	close(t->err);
-	if (waitpid(t->pid, &status, 0) != t->pid)
-		return -1;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+	return status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
 static unsigned long long summary_number(const char *json, const char *key)
