@@ -468,9 +468,12 @@ static int read_stamps(struct bench *b, unsigned int q)
 
 /*
  * Each thread on a CPU of its own where there are enough: the last one
- * (sender, receiver or pacer) on CPU 0, queue q's on CPU q + 1, wrapping.
- * Under emulation a thread that moves between CPUs, or a wakeup that finds
- * its thread on one CPU this run and another the next, makes the figures
+ * (sender, receiver or pacer) on CPU 0, queue q's on CPU q + 1, wrapping
+ * over CPUs 1 and up. With fewer CPUs than threads the queues share, and
+ * the sender keeps its CPU: a reader woken on the sender's CPU preempts it
+ * for each packet, and the run then measures the scheduler. Under
+ * emulation a thread that moves between CPUs, or a wakeup that finds its
+ * thread on one CPU this run and another the next, makes the figures
  * wander more than any driver does.
  */
 static void pin(const struct bench *b, unsigned int index)
@@ -481,7 +484,7 @@ static void pin(const struct bench *b, unsigned int index)
 	if (ncpus < 2)
 		return;
 	CPU_ZERO(&set);
-	CPU_SET(index < b->queues ? (index + 1) % ncpus : 0, &set);
+	CPU_SET(index < b->queues ? 1 + index % (ncpus - 1) : 0, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
