@@ -107,10 +107,11 @@ $(BUILD)/user/%.o: user/%.c $(USER_HEADERS) $(SKELETONS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/user -c -o $@ $<
 
+# -mcpu=v3: 32-bit registers, which the tracer hashes the skb's address with
 $(BUILD)/user/%.bpf.o: user/%.bpf.c $(USER_HEADERS) $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 \
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 		-I$(BUILD) -I$(CURDIR)/kmod -c -o $@ $<
 	$(Q)$(LLVM_STRIP) -g $@
 

@@ -39,8 +39,6 @@ enum trace_fate {
 #define TRACE_HIST_SLOTS	32
 /* enum skb_drop_reason values at or above this share the last counter */
 #define TRACE_DROP_REASONS	128
-/* packets in flight at once: every ring of a device, with room to spare */
-#define TRACE_MAX_FLIGHTS	16384
 
 /* One per packet, sent when its skb is freed. A zero ts[] did not happen. */
 struct trace_record {
