@@ -98,9 +98,9 @@ trace_pings() {
 }
 
 # Exactly the ten echo requests, each through every stage in order, each
-# read by a read() of its own.
+# read by a read() of its own; no record lost and no packet's state evicted.
 check_ten_requests() {
-	local bad n batches
+	local bad n batches missed
 
 	echo_requests > "$work/requests"
 	n=$(wc -l < "$work/requests")
@@ -110,6 +110,8 @@ check_ten_requests() {
 	[ -z "$bad" ] || { echo "out of order or missing a stage: $bad"; return 1; }
 	batches=$(jq -sc 'map(.batch) | unique' "$work/requests")
 	[ "$batches" = "[1]" ] || { echo "batch sizes $batches, not [1]"; return 1; }
+	missed=$(jq -c 'select(.summary) | [.summary.lost, .summary.evicted]' "$work/out")
+	[ "$missed" = "[0,0]" ] || { echo "records lost, states evicted: $missed"; return 1; }
 	[ "$n" -eq 10 ]
 }
 

@@ -158,8 +158,10 @@ static __always_inline struct flight *flight_take(__u64 key)
 		}
 	}
 	f = flight_slot(oldest);
-	if (f)
+	if (f) {
 		f->skb = key;
+		__sync_fetch_and_add(&counts.evicted, 1);
+	}
 	return f;
 }
 

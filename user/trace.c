@@ -512,9 +512,9 @@ static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 		       (unsigned long long)skel->bss->drops[i]);
 		sep = ", ";
 	}
-	printf("}, \"lost\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
-	       (unsigned long long)c->lost, (unsigned long long)c->xmits,
-	       (unsigned long long)c->xmit_errors);
+	printf("}, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
+	       (unsigned long long)c->lost, (unsigned long long)c->evicted,
+	       (unsigned long long)c->xmits, (unsigned long long)c->xmit_errors);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -689,6 +689,9 @@ int cmd_trace(int argc, char **argv)
 	if (skel->bss->counts.lost)
 		mt_error("%llu records lost: the ring buffer filled faster than they were printed; the totals count them",
 			 (unsigned long long)skel->bss->counts.lost);
+	if (skel->bss->counts.evicted)
+		mt_error("%llu packets' state evicted for newer ones: more in flight than the tracer's table holds, or ends it did not see; the totals may miss them",
+			 (unsigned long long)skel->bss->counts.evicted);
 
 	trace_bpf__destroy(skel);
 	btf__free(env.btf);

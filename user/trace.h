@@ -60,6 +60,7 @@ struct trace_counts {
 	__u64 read;
 	__u64 dropped;
 	__u64 lost;		/* records the ring buffer had no room for */
+	__u64 evicted;		/* packets whose state was dropped for a newer one */
 	__u64 xmits;		/* net:net_dev_xmit on the interface */
 	__u64 xmit_errors;	/* ... that returned other than NETDEV_TX_OK */
 };
