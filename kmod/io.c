@@ -440,16 +440,23 @@ static int minitun_check_records(struct iov_iter walk, bool tap,
 	return 0;
 }
 
-static void minitun_inject_list(struct minitun_file *mfile,
+/*
+ * A batch goes up through GRO, which one packet per write() cannot use:
+ * the packets of one flow in a batch become one skb for IP, and one
+ * datagram for a UDP socket that asked for UDP_GRO. gro_cells queues them
+ * to this CPU's NAPI context, which runs them at local_bh_enable().
+ */
+static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 				struct list_head *skbs)
 {
-	struct sk_buff *skb;
-
-	list_for_each_entry(skb, skbs, list)
-		trace_minitun_inject(skb, mfile->queue_index);
+	struct sk_buff *skb, *next;
 
 	local_bh_disable();
-	netif_receive_skb_list(skbs);
+	list_for_each_entry_safe(skb, next, skbs, list) {
+		skb_list_del_init(skb);
+		trace_minitun_inject(skb, mfile->queue_index);
+		gro_cells_receive(&mt->gro_cells, skb);
+	}
 	local_bh_enable();
 }
 
@@ -506,7 +513,7 @@ static ssize_t minitun_write_batch(struct minitun *mt,
 
 	if (!i)
 		return err;
-	minitun_inject_list(mfile, &skbs);
+	minitun_inject_list(mt, mfile, &skbs);
 	return done;
 }
 

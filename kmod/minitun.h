@@ -12,6 +12,7 @@
 #include <linux/netdevice.h>
 #include <linux/ptr_ring.h>
 #include <linux/u64_stats_sync.h>
+#include <net/gro_cells.h>
 #include <net/sock.h>
 
 #include "uapi/minitun.h"
@@ -96,6 +97,7 @@ struct minitun {
 	struct minitun_file *creator;	/* only during TUNSETIFF's register */
 	atomic64_t drop_no_reader;	/* xmit found no queue */
 	atomic64_t drop_purged;		/* queued, then the queue went away */
+	struct gro_cells gro_cells;	/* batched writes: see minitun_inject_list() */
 };
 
 /* queue.c: joining files to devices; all under rtnl_lock */

@@ -139,21 +139,38 @@ static int minitun_net_init(struct net_device *dev)
 	dev->features = dev->hw_features | NETIF_F_LLTX;
 	dev->vlan_features = dev->features;
 
+	err = gro_cells_init(&mt->gro_cells, dev);
+	if (err)
+		goto free_stats;
+
 	/* The creating file is the first queue, before anyone can see the
 	 * device; on failure register_netdevice() undoes only ndo_init.
 	 */
 	err = minitun_queue_attach(mt, mt->creator, false);
-	if (err) {
-		free_percpu(dev->tstats);
-		dev->tstats = NULL;
-	}
+	if (err)
+		goto destroy_cells;
+	return 0;
+
+destroy_cells:
+	gro_cells_destroy(&mt->gro_cells);
+free_stats:
+	free_percpu(dev->tstats);
+	dev->tstats = NULL;
 	return err;
 }
 
 /* Unregistering with files still open: they lose the device. */
 static void minitun_net_uninit(struct net_device *dev)
 {
-	minitun_queue_detach_all(netdev_priv(dev));
+	struct minitun *mt = netdev_priv(dev);
+
+	minitun_queue_detach_all(mt);
+	/*
+	 * A writer still holding the device finds it down: gro_cells_receive()
+	 * drops unless IFF_UP, read under RCU, and unregistering closed the
+	 * device and waited for RCU readers before calling us.
+	 */
+	gro_cells_destroy(&mt->gro_cells);
 }
 
 static int minitun_net_open(struct net_device *dev)

@@ -9,6 +9,7 @@
  */
 
 #define _GNU_SOURCE
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,7 @@
 #define LOCAL_ADDR	"10.98.0.1"
 #define PEER_ADDR	"10.98.0.2"
 #define DISCARD_PORT	9
+#define GRO_PORT	5000
 #define LIMIT		8
 #define BUF_SIZE	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
 #define QUIET_MS	100
@@ -438,6 +440,76 @@ TEST_F(batch, proto_field_is_the_packet_info)
 	len += put_record(self->out + len, odd, sizeof(odd), ETH_P_IP);
 	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
 	EXPECT_EQ(2, moved(self).rx_packets);
+}
+
+/* A UDP socket on LOCAL_ADDR:GRO_PORT that takes datagrams GRO joined. */
+static int gro_socket(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(GRO_PORT) };
+	int fd, on = 1;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	inet_pton(AF_INET, LOCAL_ADDR, &sin.sin_addr);
+	if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The segment size in a UDP_GRO control message; 0 without one. */
+static int gro_size(struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	int size = 0;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+	return size;
+}
+
+/*
+ * A batch goes up through GRO: LIMIT datagrams of one flow (DF set, as
+ * GRO wants of packets with one IP ID) reach a socket that takes UDP GRO
+ * as one, with their size beside it; each still counts in rx_packets.
+ */
+TEST_F(batch, one_flow_in_a_batch_arrives_joined_by_gro)
+{
+	static const uint8_t payload[100];
+	char ctrl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { self->buf, sizeof(self->buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctrl,
+			      .msg_controllen = sizeof(ctrl) };
+	struct iphdr *ip = (struct iphdr *)self->buf;
+	size_t len = 0, n;
+	unsigned int i;
+	int sink;
+
+	sink = gro_socket();
+	ASSERT_LE(0, sink) TH_LOG("UDP_GRO socket: %s", strerror(errno));
+	for (i = 0; i < LIMIT; i++) {
+		n = udp4_build(self->buf, inet_addr(PEER_ADDR), GRO_PORT + 1,
+			       inet_addr(LOCAL_ADDR), GRO_PORT, payload,
+			       sizeof(payload));
+		ip->frag_off = htons(IP_DF);
+		ip->check = 0;
+		ip->check = csum(ip, sizeof(*ip));
+		len += put_record(self->out + len, self->buf, n, 0);
+	}
+	ASSERT_EQ((ssize_t)len, write(self->fd, self->out, len))
+		TH_LOG("write: %s", strerror(errno));
+	EXPECT_EQ(LIMIT, moved(self).rx_packets);
+
+	ASSERT_TRUE(readable(sink, 1000));
+	EXPECT_EQ((ssize_t)(LIMIT * sizeof(payload)), recvmsg(sink, &msg, 0));
+	EXPECT_EQ((int)sizeof(payload), gro_size(&msg));
+	close(sink);
 }
 
 TEST_F(batch, off_again_reads_as_tun_does)
