@@ -462,7 +462,7 @@ static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 
 /*
  * Batched write: check all the framing, then build every packet and hand
- * them to the stack as one list. The headers are read again while building,
+ * them to the stack together. The headers are read again while building,
  * and a header that changed in between ends the batch like a refused packet.
  */
 static ssize_t minitun_write_batch(struct minitun *mt,
