@@ -445,6 +445,12 @@ static int minitun_check_records(struct iov_iter walk, bool tap,
  * the packets of one flow in a batch become one skb for IP, and one
  * datagram for a UDP socket that asked for UDP_GRO. gro_cells queues them
  * to this CPU's NAPI context, which runs them at local_bh_enable().
+ *
+ * The cells are the CPU's, not the queue's, so another queue's packets of
+ * the same flow can meet these in GRO. Each skb is charged to its writer's
+ * socket, and GRO moves the charge of what it merges to the skb it keeps:
+ * skb_prepare_for_gro() makes GRO compare the sockets (as veth does), so
+ * that no socket is credited what another was charged.
  */
 static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 				struct list_head *skbs)
@@ -455,6 +461,7 @@ static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 	list_for_each_entry_safe(skb, next, skbs, list) {
 		skb_list_del_init(skb);
 		trace_minitun_inject(skb, mfile->queue_index);
+		skb_prepare_for_gro(skb);
 		gro_cells_receive(&mt->gro_cells, skb);
 	}
 	local_bh_enable();
