@@ -261,6 +261,65 @@ static struct sk_buff *minitun_alloc_skb(struct minitun_file *mfile,
 	return skb;
 }
 
+/*
+ * tun_build_skb()'s way: the packet copied into the writer's page fragment
+ * and the skb built around it, sparing sock_alloc_send_pskb()'s kmalloc()
+ * of the data, which with init_on_alloc zeroes it first. NULL: it does not
+ * fit in a page, or the send buffer is full, when the socket's own
+ * allocation, which waits, or refuses as tun does, must decide.
+ */
+static struct sk_buff *minitun_frag_skb(struct minitun_file *mfile,
+					size_t prepad, struct iov_iter *from,
+					size_t len)
+{
+	unsigned int size = SKB_DATA_ALIGN(prepad + len) +
+			    SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	struct page_frag *frag = &current->task_frag;
+	struct sock *sk = &mfile->sk;
+	struct sk_buff *skb;
+
+	if (size > PAGE_SIZE ||
+	    sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+		return NULL;
+	if (!skb_page_frag_refill(size, frag, GFP_KERNEL))
+		return ERR_PTR(-ENOMEM);
+	if (copy_page_from_iter(frag->page, frag->offset + prepad, len,
+				from) != len)
+		return ERR_PTR(-EFAULT);
+
+	skb = build_skb(page_address(frag->page) + frag->offset, size);
+	if (!skb)
+		return ERR_PTR(-ENOMEM);
+	get_page(frag->page);
+	frag->offset += size;
+
+	skb_reserve(skb, prepad);
+	skb_put(skb, len);
+	skb_set_owner_w(skb, sk);
+	return skb;
+}
+
+/* The written packet's bytes in an skb of its own, charged to the socket. */
+static struct sk_buff *minitun_copy_skb(struct minitun_file *mfile,
+					size_t prepad, struct iov_iter *from,
+					size_t len, bool noblock)
+{
+	struct sk_buff *skb;
+
+	skb = minitun_frag_skb(mfile, prepad, from, len);
+	if (skb)
+		return skb;
+
+	skb = minitun_alloc_skb(mfile, prepad, len, noblock);
+	if (IS_ERR(skb))
+		return skb;
+	if (skb_copy_datagram_from_iter(skb, 0, from, len)) {
+		kfree_skb_reason(skb, SKB_DROP_REASON_SKB_UCOPY_FAULT);
+		return ERR_PTR(-EFAULT);
+	}
+	return skb;
+}
+
 /* Without packet info, a TUN packet's protocol is its IP version. */
 static int minitun_ip_proto(struct sk_buff *skb, __be16 *proto)
 {
@@ -298,16 +357,10 @@ static struct sk_buff *minitun_build_skb(struct minitun *mt,
 	__be16 proto;
 	int err;
 
-	skb = minitun_alloc_skb(mfile, NET_SKB_PAD + (tap ? NET_IP_ALIGN : 0),
-				len, noblock);
+	skb = minitun_copy_skb(mfile, NET_SKB_PAD + (tap ? NET_IP_ALIGN : 0),
+			       from, len, noblock);
 	if (IS_ERR(skb))
 		return skb;
-
-	if (skb_copy_datagram_from_iter(skb, 0, from, len)) {
-		err = -EFAULT;
-		reason = SKB_DROP_REASON_SKB_UCOPY_FAULT;
-		goto drop;
-	}
 
 	if (tap) {
 		skb->protocol = eth_type_trans(skb, dev);
