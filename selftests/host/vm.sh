@@ -39,7 +39,21 @@ test_timeout_kills_the_vm() {
 		[ $((SECONDS - start)) -lt 60 ]
 }
 
+# Under TCG the guest has no ERMS (scripts/vm says why); VM_APPEND reaches
+# the guest's command line. One boot checks both.
+test_tcg_guest_has_no_erms_and_takes_vm_append() {
+	local out
+	[ "${VM_ACCEL:-tcg}" = tcg ] || skip "VM_ACCEL=$VM_ACCEL: the host's CPU model"
+	[ -z "${VM_CPU:-}" ] || skip "VM_CPU=$VM_CPU picks the CPU model"
+	out=$(VM_APPEND=minitun.selftest=1 scripts/vm -- sh -c \
+		'grep -cw erms /proc/cpuinfo; grep -o "minitun.selftest=1" /proc/cmdline')
+	echo "$out"
+	[ "$out" = "0
+minitun.selftest=1" ]
+}
+
 run_tests test_output_and_success_pass_through \
 	test_failure_status_passes_through \
 	test_splat_fails_a_successful_run \
-	test_timeout_kills_the_vm
+	test_timeout_kills_the_vm \
+	test_tcg_guest_has_no_erms_and_takes_vm_append
