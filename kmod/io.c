@@ -75,11 +75,16 @@ static void minitun_ring_take(struct minitun_file *mfile,
  * Wait for packets on the socket's wait queue, which xmit's
  * sk_data_ready() wakes. A deleted device wakes us with RCV_SHUTDOWN;
  * tun answers that with -EFAULT, and so do we.
+ *
+ * The first wakeup takes us off the queue (autoremove_wake_function), so
+ * the packets that arrive while we get up find no sleeper and cost xmit
+ * no wakeup. tun stays on its queue for the whole read, and its xmit pays
+ * for a wakeup of an already running reader until the reader is back.
  */
 static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 			     struct minitun_take *t)
 {
-	DECLARE_WAITQUEUE(wait, current);
+	DEFINE_WAIT(wait);
 	int err = 0;
 
 	minitun_ring_take(mfile, t);
@@ -88,9 +93,9 @@ static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 	if (noblock)
 		return -EAGAIN;
 
-	add_wait_queue(&mfile->socket.wq.wait, &wait);
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
+		prepare_to_wait(&mfile->socket.wq.wait, &wait,
+				TASK_INTERRUPTIBLE);
 		minitun_ring_take(mfile, t);
 		if (t->n || t->too_big)
 			break;
@@ -104,8 +109,7 @@ static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 		}
 		schedule();
 	}
-	__set_current_state(TASK_RUNNING);
-	remove_wait_queue(&mfile->socket.wq.wait, &wait);
+	finish_wait(&mfile->socket.wq.wait, &wait);
 
 	return err;
 }
