@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The reader's side of the ring: a blocking read sleeps until a packet
- * comes and a non-blocking one does not; poll and epoll see the ring fill
- * and empty and the link go up and down; a signal interrupts a sleeping
- * read; deleting the device wakes its sleeping readers and leaves their
- * files answering EBADFD and EPOLLERR; O_ASYNC brings SIGIO per packet.
+ * comes, and a burst wakes it once; a non-blocking one does not sleep;
+ * poll and epoll see the ring fill and empty and the link go up and down;
+ * a signal interrupts a sleeping read; deleting the device wakes its
+ * sleeping readers and leaves their files answering EBADFD and EPOLLERR;
+ * O_ASYNC brings SIGIO per packet.
  *
  * What wakes the test comes from a second thread after DELAY_MS, so that
  * the test is asleep in the call under test when it happens.
@@ -28,6 +29,7 @@
 #define TIMEOUT_MS	5000
 #define PAYLOAD		"for the reader"
 #define PACKET_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(PAYLOAD))
+#define BURST		8
 
 static volatile sig_atomic_t signals_caught;
 
@@ -107,9 +109,25 @@ static void check_datagram(struct __test_metadata *_metadata,
 			    sizeof(PAYLOAD)));
 }
 
+/*
+ * BURST datagrams from a real-time thread on the reader's only CPU: the
+ * reader, woken by the first, cannot run until the last is queued.
+ */
+static int send_burst_ahead_of_reader(FIXTURE_DATA(reader) *self)
+{
+	struct sched_param param = { .sched_priority = 1 };
+	int i, err;
+
+	err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+	for (i = 0; !err && i < BURST; i++)
+		err = send_datagram(self);
+	return err;
+}
+
 /* What another thread does to the device after DELAY_MS. */
 enum action {
 	SEND_DATAGRAM,
+	SEND_BURST,
 	SIGNAL_READER,
 	SIGNAL_THEN_SEND,
 	SET_LINK_UP,
@@ -132,6 +150,9 @@ static void *later_run(void *arg)
 	switch (l->action) {
 	case SEND_DATAGRAM:
 		l->ret = send_datagram(l->self);
+		break;
+	case SEND_BURST:
+		l->ret = send_burst_ahead_of_reader(l->self);
 		break;
 	case SIGNAL_READER:
 		l->ret = pthread_kill(l->reader, SIGUSR1);
@@ -198,6 +219,31 @@ TEST_F(reader, blocking_read_sleeps_until_a_packet_arrives)
 	check_datagram(_metadata, self, n);
 	expect_woken(_metadata, slept);
 	/* xmit found the reader asleep on the socket's wait queue */
+	EXPECT_EQ(1, ethtool_stat(self->name, "tx_queue_0_wakeups"));
+}
+
+/*
+ * The first packet's wakeup takes the reader off the wait queue, so the
+ * packets queued while it gets up find no one to wake (tun's reader stays
+ * on the queue until its read returns, and each would count).
+ */
+TEST_F(reader, a_burst_wakes_a_blocked_reader_once)
+{
+	long long slept;
+	cpu_set_t cpu0;
+	int i;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	/* the sending thread inherits it */
+	ASSERT_EQ(0, pthread_setaffinity_np(pthread_self(), sizeof(cpu0), &cpu0));
+
+	check_datagram(_metadata, self, read_while(_metadata, self, SEND_BURST, &slept));
+	expect_woken(_metadata, slept);
+	for (i = 1; i < BURST; i++)
+		check_datagram(_metadata, self,
+			       read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(BURST, ethtool_stat(self->name, "tx_queue_0_enqueued"));
 	EXPECT_EQ(1, ethtool_stat(self->name, "tx_queue_0_wakeups"));
 }
 
