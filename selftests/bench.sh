@@ -15,9 +15,10 @@ field() {
 	sed -n "s/.*\"$2\": \\([0-9.]*\\).*/\\1/p" <<< "$1"
 }
 
-check_run() {
-	local out counted dev
-	out=$("$minitun" bench --json --seconds 1 "$@") || return 1
+# One of bench's objects: what it counted is what the device counted, and
+# no figure is zero.
+check_object() {
+	local out=$1 counted dev
 	echo "$out"
 	counted=$(field "$out" counted)
 	dev=$(field "$out" dev_packets)
@@ -26,11 +27,17 @@ check_run() {
 	for f in packets pps bps; do
 		[ "$(field "$out" $f)" != 0 ] || { echo "$f is zero"; return 1; }
 	done
-	if [[ " $* " == *" lat "* ]]; then
+	if [[ $out == *'"mode": "lat"'* ]]; then
 		for f in p50_ns p99_ns max_ns; do
 			[ "$(field "$out" $f)" != 0 ] || { echo "$f is zero"; return 1; }
 		done
 	fi
+}
+
+check_run() {
+	local out
+	out=$("$minitun" bench --json --seconds 1 "$@") || return 1
+	check_object "$out"
 }
 
 for_both() {
@@ -48,6 +55,29 @@ test_lat_times_every_round_trip() { for_both --mode lat; }
 test_batched_rx_and_tx() {
 	check_run --mode rx --batch 8 && check_run --mode tx --batch 8
 }
+# --against: one object for each driver, each checked as alone, and the
+# round trips taken in turn, so that neither got more than one more.
+test_lat_against_times_both_drivers_in_turn() {
+	local out ours theirs more
+	modprobe tun
+	out=$("$minitun" bench --json --seconds 1 --mode lat --against /dev/net/tun) || return 1
+	ours=$(grep '"dev": "minitun"' <<< "$out")
+	theirs=$(grep '"dev": "tun"' <<< "$out")
+	[ "$(wc -l <<< "$out")" = 2 ] || { echo "$out"; echo "not two objects"; return 1; }
+	check_object "$ours" || return 1
+	check_object "$theirs" || return 1
+	more=$(($(field "$ours" counted) - $(field "$theirs" counted)))
+	if [ "${more#-}" -gt 1 ]; then
+		echo "minitun had $more round trips more than tun"
+		return 1
+	fi
+}
+test_against_refused_for_rx() {
+	local err rc=0
+	err=$("$minitun" bench --mode rx --against /dev/net/tun --seconds 1 2>&1) || rc=$?
+	echo "$err"
+	[ $rc = 2 ] && grep -q -- "--against is for lat" <<< "$err"
+}
 test_batch_refused_on_tun() {
 	local err rc=0
 	modprobe tun
@@ -58,4 +88,5 @@ test_batch_refused_on_tun() {
 
 run_tests test_rx_counts_what_the_readers_read test_rx_two_queues \
 	test_tx_counts_what_the_writers_wrote test_lat_times_every_round_trip \
+	test_lat_against_times_both_drivers_in_turn test_against_refused_for_rx \
 	test_batched_rx_and_tx test_batch_refused_on_tun

@@ -11,7 +11,10 @@
  *        IPv4/UDP packets addressed to a UDP socket in the stack, which
  *        counts what arrives.
  *   lat  one packet in flight: the sender stamps it, the reader, asleep in
- *        read(), is woken and takes the time again.
+ *        read(), is woken and takes the time again. With --against, a
+ *        second driver's device takes every other packet, so that the
+ *        two are timed through the same changes in the machine's speed,
+ *        which under emulation are larger than the drivers' difference.
  *
  * The rx and lat sender hands its datagrams to the device through a packet
  * socket: dev_queue_xmit(), the qdisc and the driver's xmit, as a routed
@@ -60,6 +63,8 @@ static const char * const mode_names[] = { "rx", "tx", "lat" };
 struct bench {
 	struct mt_common common;
 	const char *name;		/* NULL: the driver's template */
+	const char *against_node;	/* lat: --against */
+	struct bench *against;		/* lat: the device timed in turn */
 	enum bench_mode mode;
 	unsigned int size, seconds, queues, batch;
 	bool json;
@@ -90,6 +95,8 @@ static const struct argp_option bench_options[] = {
 	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
 	{ "name", 'n', "NAME", 0,
 	  "the interface: a new one, or an existing TUN device without packet info (default: the driver's next free name)", 0 },
+	{ "against", 'a', "PATH", 0,
+	  "lat: also time a device of PATH's driver, sending to the two in turn (a result each)", 0 },
 	{ "json", 'j', NULL, 0, "one JSON object instead of text", 0 },
 	{ 0 }
 };
@@ -130,6 +137,9 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 	case 'n':
 		b->name = mt_parse_ifname(state, arg);
 		return 0;
+	case 'a':
+		b->against_node = arg;
+		return 0;
 	case 'j':
 		b->json = true;
 		return 0;
@@ -139,6 +149,8 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (b->mode == MODE_LAT && b->batch)
 			argp_error(state, "--batch is for rx and tx: lat has one packet in flight");
+		if (b->mode != MODE_LAT && b->against_node)
+			argp_error(state, "--against is for lat: rx and tx fill one device at a time");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -155,6 +167,7 @@ static const struct argp bench_argp = {
 	       "Examples:\n"
 	       "  minitun bench --mode rx --size 64 --seconds 3\n"
 	       "  minitun bench --dev /dev/net/tun --mode lat --json\n"
+	       "  minitun bench --mode lat --against /dev/net/tun\n"
 	       "  minitun bench --mode tx --batch 32 --queues 2",
 };
 
@@ -442,41 +455,69 @@ static int receive_sink(struct bench *b)
 	return 0;
 }
 
-/* lat: one stamped datagram at a time, the next once the reader has it. */
-static int send_one_at_a_time(struct bench *b)
+/* lat: one stamped datagram to b's device, and the wait for its reader. */
+static void round_trip(struct bench *b, int fd, const struct sockaddr_ll *to,
+		       uint8_t *pkt)
 {
 	struct pollfd got = { .fd = b->event, .events = POLLIN };
-	unsigned long long end, stamp[2] = { LAT_MAGIC };
-	struct sockaddr_ll to;
-	uint8_t pkt[1500];
+	unsigned long long stamp[2] = { LAT_MAGIC, now_ns() };
 	uint64_t ack;
-	int fd;
 
-	fd = packet_socket(b, &to);
-	if (fd < 0)
-		return EXIT_RUNTIME;
-	build_udp(pkt, b->size, LOCAL_ADDR, SINK_PORT + 1, PEER_ADDR);
-	clock_gettime(CLOCK_MONOTONIC, &b->start);
-	end = now_ns() + b->seconds * 1000000000ull;
-	atomic_store(&b->measuring, true);
-	while (!mt_stopping() && now_ns() < end &&
-	       atomic_load(&b->nsamples) + b->lost < MAX_SAMPLES) {
-		usleep(LAT_GAP_US);
-		/* the UDP checksum goes stale: only our reader sees the packet */
-		stamp[1] = now_ns();
-		memcpy(pkt + IP_UDP_HLEN, stamp, sizeof(stamp));
-		if (sendto(fd, pkt, b->size, 0, (struct sockaddr *)&to,
-			   sizeof(to)) != (ssize_t)b->size)
-			continue;
-		atomic_fetch_add(&b->offered, 1);
-		if (poll(&got, 1, 1000) == 1 && read(b->event, &ack, sizeof(ack)) > 0)
-			continue;
-		b->lost++;	/* dropped: move on */
+	/* the UDP checksum goes stale: only our reader sees the packet */
+	memcpy(pkt + IP_UDP_HLEN, stamp, sizeof(stamp));
+	if (sendto(fd, pkt, b->size, 0, (const struct sockaddr *)to,
+		   sizeof(*to)) != (ssize_t)b->size)
+		return;
+	atomic_fetch_add(&b->offered, 1);
+	if (poll(&got, 1, 1000) == 1 && read(b->event, &ack, sizeof(ack)) > 0)
+		return;
+	b->lost++;	/* dropped: move on */
+}
+
+static bool has_room(struct bench *b)
+{
+	return atomic_load(&b->nsamples) + b->lost < MAX_SAMPLES;
+}
+
+/*
+ * lat: one datagram in flight, the next once the reader has it; with
+ * --against, to each device in turn, both measured over the same interval.
+ */
+static int send_one_at_a_time(struct bench *b)
+{
+	struct bench *sides[2] = { b, b->against };
+	unsigned int nsides = b->against ? 2 : 1, i;
+	int fds[2] = { -1, -1 }, err = EXIT_RUNTIME;
+	struct sockaddr_ll to[2];
+	unsigned long long end;
+	uint8_t pkt[1500];
+
+	for (i = 0; i < nsides; i++) {
+		fds[i] = packet_socket(sides[i], &to[i]);
+		if (fds[i] < 0)
+			goto out;
 	}
-	atomic_store(&b->measuring, false);
-	clock_gettime(CLOCK_MONOTONIC, &b->end);
-	close(fd);
-	return 0;
+	build_udp(pkt, b->size, LOCAL_ADDR, SINK_PORT + 1, PEER_ADDR);
+	for (i = 0; i < nsides; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &sides[i]->start);
+		atomic_store(&sides[i]->measuring, true);
+	}
+	end = now_ns() + b->seconds * 1000000000ull;
+	for (i = 0; !mt_stopping() && now_ns() < end && has_room(sides[i]);
+	     i = (i + 1) % nsides) {
+		usleep(LAT_GAP_US);
+		round_trip(sides[i], fds[i], &to[i], pkt);
+	}
+	for (i = 0; i < nsides; i++) {
+		atomic_store(&sides[i]->measuring, false);
+		clock_gettime(CLOCK_MONOTONIC, &sides[i]->end);
+	}
+	err = EXIT_OK;
+out:
+	for (i = 0; i < nsides; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return err;
 }
 
 static int read_stamps(struct bench *b, unsigned int q)
@@ -562,11 +603,19 @@ static int queue_thread(struct bench *b, unsigned int q)
 	return err;
 }
 
-/* Threads 0..queues-1 work the queues; the last one paces and times. */
+/*
+ * Threads 0..queues-1 work the queues; the last one paces and times. With
+ * --against, the second device's readers come between them.
+ */
 static int bench_thread(void *ctx, unsigned int index)
 {
 	struct bench *b = ctx;
 
+	if (b->against && index >= b->queues) {
+		if (index < 2 * b->queues)
+			b = b->against;
+		index -= b->queues;
+	}
 	pin(b, index);
 	if (index < b->queues)
 		return queue_thread(b, index);
@@ -686,53 +735,100 @@ static void report(struct bench *b, long long dev_packets, long long drops)
 	       b->mode == MODE_TX ? "writers" : "readers", cpu_per_packet(b));
 }
 
+/* Its device, and what its mode needs beside it. */
+static int bench_prepare(struct bench *b)
+{
+	if (setup_device(b))
+		return -1;
+	if (b->mode == MODE_TX) {
+		b->sink = sink_socket();
+		if (b->sink < 0)
+			return -1;
+		/* room for bursts, so that the socket is not what is measured */
+		setsockopt(b->sink, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 32 << 20 },
+			   sizeof(int));
+		b->packet_len = b->batch ? build_batch(b->packet, b->size, b->batch)
+					 : build_udp(b->packet, b->size, PEER_ADDR,
+						     SINK_PORT + 1, LOCAL_ADDR);
+	} else if (b->mode == MODE_LAT) {
+		b->event = eventfd(0, EFD_CLOEXEC);
+		b->samples = calloc(MAX_SAMPLES, sizeof(*b->samples));
+		if (b->event < 0 || !b->samples) {
+			mt_error("out of memory or file descriptors");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void bench_release(struct bench *b)
+{
+	if (b->sink >= 0)
+		close(b->sink);
+	if (b->event >= 0)
+		close(b->event);
+	free(b->samples);
+	mt_device_close(&b->dev);
+}
+
+/*
+ * The device's own count of what the bench moved, and of what it dropped:
+ * rx and lat count reads, in tx_packets; tx counts writes, in rx_packets.
+ */
+static void device_counts(const struct bench *b, long long *packets,
+			  long long *drops)
+{
+	bool tx = b->mode == MODE_TX;
+
+	*packets = counter(b, tx ? "rx_packets" : "tx_packets");
+	*drops = counter(b, tx ? "rx_dropped" : "tx_dropped");
+}
+
+/* --against's side: the same run, on a fresh device of the other node. */
+static void bench_against(struct bench *b, struct bench *against)
+{
+	*against = (struct bench) {
+		.common.node = b->against_node,
+		.mode = b->mode,
+		.size = b->size,
+		.seconds = b->seconds,
+		.queues = b->queues,
+		.json = b->json,
+		.sink = -1,
+		.event = -1,
+	};
+	b->against = against;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-	static struct bench b;
-	long long packets0, drops0, packets, drops;
-	const char *packets_counter;
+	static struct bench b, against;
+	long long packets[2][2], drops[2][2];
+	struct bench *sides[2] = { &b, &against };
+	unsigned int nsides, i;
 	int err = EXIT_RUNTIME;
 
 	b.sink = b.event = -1;
 	if (argp_parse(&bench_argp, argc, argv, 0, NULL, &b))
 		return EXIT_USAGE;
-	if (setup_device(&b))
-		goto out;
-
-	if (b.mode == MODE_TX) {
-		b.sink = sink_socket();
-		if (b.sink < 0)
+	if (b.against_node)
+		bench_against(&b, &against);
+	nsides = b.against ? 2 : 1;
+	for (i = 0; i < nsides; i++)
+		if (bench_prepare(sides[i]))
 			goto out;
-		/* room for bursts, so that the socket is not what is measured */
-		setsockopt(b.sink, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 32 << 20 },
-			   sizeof(int));
-		b.packet_len = b.batch ? build_batch(b.packet, b.size, b.batch)
-				       : build_udp(b.packet, b.size, PEER_ADDR,
-						   SINK_PORT + 1, LOCAL_ADDR);
-	} else if (b.mode == MODE_LAT) {
-		b.event = eventfd(0, EFD_CLOEXEC);
-		b.samples = calloc(MAX_SAMPLES, sizeof(*b.samples));
-		if (b.event < 0 || !b.samples) {
-			mt_error("out of memory or file descriptors");
-			goto out;
-		}
-	}
 
-	/* rx and lat count reads, in tx_packets; tx counts writes, rx_packets. */
-	packets_counter = b.mode == MODE_TX ? "rx_packets" : "tx_packets";
-	packets0 = counter(&b, packets_counter);
-	drops0 = counter(&b, b.mode == MODE_TX ? "rx_dropped" : "tx_dropped");
-	err = mt_run_workers(b.queues + 1, bench_thread, &b) ? EXIT_RUNTIME : EXIT_OK;
-	packets = counter(&b, packets_counter) - packets0;
-	drops = counter(&b, b.mode == MODE_TX ? "rx_dropped" : "tx_dropped") - drops0;
-	if (!err)
-		report(&b, packets, drops);
+	for (i = 0; i < nsides; i++)
+		device_counts(sides[i], &packets[i][0], &drops[i][0]);
+	err = mt_run_workers(nsides * b.queues + 1, bench_thread, &b) ?
+	      EXIT_RUNTIME : EXIT_OK;
+	for (i = 0; i < nsides; i++)
+		device_counts(sides[i], &packets[i][1], &drops[i][1]);
+	for (i = 0; i < nsides && !err; i++)
+		report(sides[i], packets[i][1] - packets[i][0],
+		       drops[i][1] - drops[i][0]);
 out:
-	if (b.sink >= 0)
-		close(b.sink);
-	if (b.event >= 0)
-		close(b.event);
-	free(b.samples);
-	mt_device_close(&b.dev);
+	for (i = 0; i < nsides; i++)
+		bench_release(sides[i]);
 	return err;
 }

@@ -37,8 +37,8 @@ static void explain_node_error(const char *node, int err)
 		mt_error("%s does not exist: load the tun driver with 'modprobe tun'",
 			 node);
 	else if (err == ENOENT)
-		mt_error("%s does not exist: pass --dev %s or --dev %s", node,
-			 MINITUN_NODE, TUN_NODE);
+		mt_error("%s does not exist: the nodes are %s (minitun) and %s (tun)",
+			 node, MINITUN_NODE, TUN_NODE);
 	else if (err == ENXIO || err == ENODEV)
 		mt_error("%s has no driver behind it: load its module (insmod kmod/minitun.ko, or modprobe tun)",
 			 node);
