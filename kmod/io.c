@@ -78,27 +78,34 @@ static void minitun_ring_take(struct minitun_file *mfile,
  *
  * The first wakeup takes us off the queue (autoremove_wake_function), so
  * the packets that arrive while we get up find no sleeper and cost xmit
- * no wakeup. tun stays on its queue for the whole read, and its xmit pays
- * for a wakeup of an already running reader until the reader is back.
+ * no wakeup, and a woken reader looks at the ring before going back on the
+ * queue, so the packet it was woken for costs it no more of the queue's
+ * lock. tun's reader stays on its queue for the whole read: its xmit pays
+ * for a wakeup of an already running reader until the reader is back, and
+ * the reader takes the lock again to leave.
  */
 static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 			     struct minitun_take *t)
 {
+	struct wait_queue_head *wq = &mfile->socket.wq.wait;
+	bool prepared = false;
 	DEFINE_WAIT(wait);
 	int err = 0;
 
-	minitun_ring_take(mfile, t);
-	if (t->n || t->too_big)
-		return 0;
-	if (noblock)
-		return -EAGAIN;
-
 	for (;;) {
-		prepare_to_wait(&mfile->socket.wq.wait, &wait,
-				TASK_INTERRUPTIBLE);
 		minitun_ring_take(mfile, t);
 		if (t->n || t->too_big)
 			break;
+		if (noblock) {
+			err = -EAGAIN;
+			break;
+		}
+		if (!prepared) {
+			/* On the queue, then look again: xmit wakes only sleepers. */
+			prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+			prepared = true;
+			continue;
+		}
 		if (signal_pending(current)) {
 			err = -ERESTARTSYS;
 			break;
@@ -108,8 +115,9 @@ static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 			break;
 		}
 		schedule();
+		prepared = false;
 	}
-	finish_wait(&mfile->socket.wq.wait, &wait);
+	finish_wait(wq, &wait);
 
 	return err;
 }
