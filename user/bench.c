@@ -77,6 +77,7 @@ struct bench {
 	atomic_ullong queue_cpu_ns;	/* CPU time of the queue threads */
 	atomic_ullong offered;		/* rx, lat: sent into the device */
 	unsigned long long delivered;	/* tx: arrived at the socket */
+	long long dev_packets, dev_drops;	/* the device's, at the start */
 	struct timespec start, end;
 	uint8_t packet[PACKET_BUF];	/* tx: the packet, or a batch of records */
 	size_t packet_len;
@@ -685,12 +686,30 @@ static double cpu_per_packet(struct bench *b)
 	return total ? (double)atomic_load(&b->queue_cpu_ns) / total : 0;
 }
 
-static void report(struct bench *b, long long dev_packets, long long drops)
+/*
+ * The device's own count of what the bench moved, and of what it dropped:
+ * rx and lat count reads, in tx_packets; tx counts writes, in rx_packets.
+ */
+static void device_counts(const struct bench *b, long long *packets,
+			  long long *drops)
 {
+	bool tx = b->mode == MODE_TX;
+
+	*packets = counter(b, tx ? "rx_packets" : "tx_packets");
+	*drops = counter(b, tx ? "rx_dropped" : "tx_dropped");
+}
+
+/* The figures, and the device's own count of what the run moved. */
+static void report(struct bench *b)
+{
+	long long dev_packets, drops;
 	unsigned long long worked = 0, total;
 	double secs = elapsed(b), pps;
 	unsigned int q;
 
+	device_counts(b, &dev_packets, &drops);
+	dev_packets -= b->dev_packets;
+	drops -= b->dev_drops;
 	for (q = 0; q < b->queues; q++)
 		worked += atomic_load(&b->done[q]);
 	/* tx is what reached the socket; rx and lat what the readers got */
@@ -771,19 +790,6 @@ static void bench_release(struct bench *b)
 	mt_device_close(&b->dev);
 }
 
-/*
- * The device's own count of what the bench moved, and of what it dropped:
- * rx and lat count reads, in tx_packets; tx counts writes, in rx_packets.
- */
-static void device_counts(const struct bench *b, long long *packets,
-			  long long *drops)
-{
-	bool tx = b->mode == MODE_TX;
-
-	*packets = counter(b, tx ? "rx_packets" : "tx_packets");
-	*drops = counter(b, tx ? "rx_dropped" : "tx_dropped");
-}
-
 /* --against's side: the same run, on a fresh device of the other node. */
 static void bench_against(struct bench *b, struct bench *against)
 {
@@ -803,7 +809,6 @@ static void bench_against(struct bench *b, struct bench *against)
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench b, against;
-	long long packets[2][2], drops[2][2];
 	struct bench *sides[2] = { &b, &against };
 	unsigned int nsides, i;
 	int err = EXIT_RUNTIME;
@@ -819,14 +824,12 @@ int cmd_bench(int argc, char **argv)
 			goto out;
 
 	for (i = 0; i < nsides; i++)
-		device_counts(sides[i], &packets[i][0], &drops[i][0]);
+		device_counts(sides[i], &sides[i]->dev_packets,
+			      &sides[i]->dev_drops);
 	err = mt_run_workers(nsides * b.queues + 1, bench_thread, &b) ?
 	      EXIT_RUNTIME : EXIT_OK;
-	for (i = 0; i < nsides; i++)
-		device_counts(sides[i], &packets[i][1], &drops[i][1]);
 	for (i = 0; i < nsides && !err; i++)
-		report(sides[i], packets[i][1] - packets[i][0],
-		       drops[i][1] - drops[i][0]);
+		report(sides[i]);
 out:
 	for (i = 0; i < nsides; i++)
 		bench_release(sides[i]);
