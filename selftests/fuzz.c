@@ -41,6 +41,7 @@
 #define CORPUS_MAX		512
 #define KCOV_WORDS		(64 << 10)
 #define COVERAGE_BITS		(1 << 20)
+#define FUZZ_PAGE		4096	/* x86's page size */
 
 /* One step of a program: which operation, and the seed of its arguments. */
 struct step {
@@ -57,6 +58,7 @@ struct fuzz {
 	int fds[FUZZ_FDS];
 	int udp;
 	char buf[70000];
+	char *edge;		/* two bytes before an unmapped page */
 	/* coverage guidance, when /sys/kernel/debug/kcov exists */
 	int kcov;
 	unsigned long *kcov_area;
@@ -97,7 +99,7 @@ static void *pick_pointer(struct fuzz *f, void *valid)
 	case 2:
 		return (void *)0xffff888000000000ull;	/* kernel memory */
 	case 3:
-		return f->buf + sizeof(f->buf) - 2;	/* runs off the end */
+		return f->edge;		/* runs off the end */
 	default:
 		return valid;
 	}
@@ -441,6 +443,17 @@ FIXTURE_SETUP(fuzz)
 	self->f.kcov = -1;
 	self->f.udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, self->f.udp);
+	/*
+	 * A buffer that ends where memory does, so that a copy running off
+	 * its end faults. Past the end of buf it would land in this fixture's
+	 * own fields: a 70000-byte read there once overwrote kcov, its area
+	 * and the coverage count.
+	 */
+	self->f.edge = mmap(NULL, 2 * FUZZ_PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->f.edge);
+	ASSERT_EQ(0, mprotect(self->f.edge + FUZZ_PAGE, FUZZ_PAGE, PROT_NONE));
+	self->f.edge += FUZZ_PAGE - 2;
 	/* no SA_RESTART: a blocked read must see the interruption */
 	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGIO, SIG_IGN);
@@ -453,6 +466,7 @@ FIXTURE_TEARDOWN(fuzz)
 {
 	cleanup(&self->f);
 	close(self->f.udp);
+	munmap(self->f.edge + 2 - FUZZ_PAGE, 2 * FUZZ_PAGE);
 }
 
 TEST_F_TIMEOUT(fuzz, random_programs_leave_nothing_behind, 3600)
