@@ -140,6 +140,28 @@ test_full_ring_drops_match_tx_dropped() {
 		[ "$records" -eq "$traced" ]
 }
 
+# The same drops in text mode: each a line of its own that ends with the
+# reason, as many as the summary counts.
+test_text_drop_lines() {
+	local lines bad dropped
+
+	device_start /dev/minitun mtun0 10.77.0 --txqlen 8
+	kill -STOP "$reader"
+	trace_start -i mtun0
+	ping -q -c 40 -l 40 -W 1 10.77.0.2 > /dev/null || true
+	sleep 0.3
+	trace_stop
+	device_stop
+
+	grep 'dropped at' "$work/out" | head -3
+	lines=$(grep -c 'dropped at' "$work/out" || true)
+	bad=$(grep 'dropped at' "$work/out" |
+	      grep -Evc '^[0-9a-f]+ +[0-9]+ .* dropped at +[0-9]+\.[0-9]: FULL_RING$' || true)
+	dropped=$(sed -n 's/^mtun0: .* packets read, \([0-9]*\) dropped,.*/\1/p' "$work/out")
+	echo "$lines drop lines, $bad malformed; the summary says ${dropped:-nothing} dropped"
+	[ "$lines" -gt 0 ] && [ "$bad" -eq 0 ] && [ "$lines" = "$dropped" ]
+}
+
 # Twelve requests queued while the batched reader is stopped leave in one
 # read(): each record says so on its copied stage.
 test_batch_on_copied_stage() {
@@ -223,6 +245,7 @@ test_rmmod_after_trace() {
 
 run_tests test_ping_timeline \
 	test_full_ring_drops_match_tx_dropped \
+	test_text_drop_lines \
 	test_batch_on_copied_stage \
 	test_hist_not_empty \
 	test_tun_driver_same_stages \

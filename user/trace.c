@@ -314,12 +314,13 @@ static void line_num(struct line *l, unsigned long long v, unsigned int base,
 	line_str(l, p);
 }
 
-/* ns after base, in microseconds with one decimal, right-aligned */
+/* ns after base, in microseconds with one decimal, right-aligned (0: not) */
 static void line_usecs(struct line *l, __u64 ts, __u64 base, size_t width)
 {
 	unsigned long long tenths = (ts - base) / 100;
 
-	line_num(l, tenths / 10, 10, width - 2);
+	/* the ".N" takes two of the columns; unsigned, so no width - 2 below 2 */
+	line_num(l, tenths / 10, 10, width > 2 ? width - 2 : 0);
 	line_str(l, ".");
 	line_num(l, tenths % 10, 10, 0);
 }
