@@ -185,6 +185,21 @@ test_batch_on_copied_stage() {
 	[ "$n" -eq 12 ] && [ "$batches" = "[12]" ]
 }
 
+# The kernel takes '"', '\' and control bytes in an interface name: every
+# line is still JSON, and each names the interface as it is.
+test_json_odd_ifname() {
+	local name=$'m"t\x01\\0' lines named
+
+	trace_pings /dev/minitun "$name" 10.79.0 --json
+	lines=$(wc -l < "$work/out")
+	named=$(jq -r --arg n "$name" 'select((.ifname // .summary.ifname) == $n) |
+		.len // "summary"' "$work/out" | sort | uniq -c | tr -s ' \n' ' ')
+	echo "$lines lines; naming the interface as it is:$named"
+	[ "$(jq -s length "$work/out")" -eq "$lines" ] &&
+		[ "$(echo "$named" | grep -o '[0-9]* 84')" = "10 84" ] &&
+		[ "$(echo "$named" | grep -o '[0-9]* summary')" = "1 summary" ]
+}
+
 # Each histogram title followed by at least one bucket with a count.
 test_hist_not_empty() {
 	local title missing=0
@@ -247,6 +262,7 @@ run_tests test_ping_timeline \
 	test_full_ring_drops_match_tx_dropped \
 	test_text_drop_lines \
 	test_batch_on_copied_stage \
+	test_json_odd_ifname \
 	test_hist_not_empty \
 	test_tun_driver_same_stages \
 	test_refuses_clearly \

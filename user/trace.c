@@ -63,6 +63,7 @@ struct trace_env {
 	bool json;
 	bool verbose;
 	int ifindex;
+	char ifname_json[IFNAMSIZ * 6 + 3];	/* quoted, each byte escaped */
 	unsigned long printed;
 	struct btf *btf;		/* vmlinux, for drop reason names */
 	const char *reasons[TRACE_DROP_REASONS];
@@ -258,6 +259,38 @@ static const char *reason_name(struct trace_env *env, __u32 reason)
 	return env->reasons[reason];
 }
 
+/*
+ * s as a JSON string, quotes included, escaped as iproute2's json_writer
+ * does: an interface name may hold '"', '\\' and control bytes. Cut short
+ * to fit size, never inside an escape.
+ */
+static const char *json_quote(char *out, size_t size, const char *s)
+{
+	static const char special[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 1, n;
+	const char *q;
+	char esc[8];
+
+	out[0] = '"';
+	for (; *p; p++) {
+		q = strchr(special, *p);
+		if (q)
+			n = snprintf(esc, sizeof(esc), "\\%c", letter[q - special]);
+		else if (*p < 0x20)
+			n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		else
+			n = snprintf(esc, sizeof(esc), "%c", *p);
+		if (len + n + 2 > size)
+			break;
+		memcpy(out + len, esc, n);
+		len += n;
+	}
+	out[len++] = '"';
+	out[len] = '\0';
+	return out;
+}
+
 /* Where a packet's times count from: its entry into the stack. */
 static __u64 record_base(const struct trace_record *r)
 {
@@ -385,11 +418,12 @@ static void print_record_json(struct trace_env *env,
 	__u64 base = record_base(r);
 	const char *sep = "";
 	struct line l = {};
+	char quoted[128];
 	int i;
 
-	line_str(&l, "{\"ifname\": \"");
-	line_str(&l, env->ifname);
-	line_str(&l, "\", \"len\": ");
+	line_str(&l, "{\"ifname\": ");
+	line_str(&l, env->ifname_json);
+	line_str(&l, ", \"len\": ");
 	line_num(&l, r->len, 10, 0);
 	line_str(&l, ", \"skb\": \"0x");
 	line_num(&l, r->skb, 16, 0);
@@ -409,9 +443,10 @@ static void print_record_json(struct trace_env *env,
 		line_num(&l, r->batch, 10, 0);
 		line_str(&l, ", \"fate\": \"read\", \"reason\": null}\n");
 	} else {
-		line_str(&l, "}, \"fate\": \"dropped\", \"reason\": \"");
-		line_str(&l, reason_name(env, r->reason));
-		line_str(&l, "\"}\n");
+		line_str(&l, "}, \"fate\": \"dropped\", \"reason\": ");
+		line_str(&l, json_quote(quoted, sizeof(quoted),
+					reason_name(env, r->reason)));
+		line_str(&l, "}\n");
 	}
 	line_print(&l);
 }
@@ -501,15 +536,17 @@ static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 {
 	const struct trace_counts *c = &skel->bss->counts;
 	const char *sep = "";
+	char quoted[128];
 	int i;
 
-	printf("{\"summary\": {\"ifname\": \"%s\", \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
-	       env->ifname, driver_names[env->driver],
+	printf("{\"summary\": {\"ifname\": %s, \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
+	       env->ifname_json, driver_names[env->driver],
 	       (unsigned long long)c->read, (unsigned long long)c->dropped);
 	for (i = 0; i < TRACE_DROP_REASONS; i++) {
 		if (!skel->bss->drops[i])
 			continue;
-		printf("%s\"%s\": %llu", sep, reason_name(env, i),
+		printf("%s%s: %llu", sep,
+		       json_quote(quoted, sizeof(quoted), reason_name(env, i)),
 		       (unsigned long long)skel->bss->drops[i]);
 		sep = ", ";
 	}
@@ -672,6 +709,7 @@ int cmd_trace(int argc, char **argv)
 	int err;
 
 	argp_parse(&trace_argp, argc, argv, 0, NULL, &env);
+	json_quote(env.ifname_json, sizeof(env.ifname_json), env.ifname);
 	if (preflight(&env))
 		return EXIT_RUNTIME;
 
