@@ -140,6 +140,9 @@ static int minitun_chr_fasync(int fd, struct file *file, int on)
 		return ret;
 
 	if (on) {
+		ret = file_f_owner_allocate(file);
+		if (ret)
+			return ret;
 		__f_setown(file, task_pid(current), PIDTYPE_TGID, 0);
 		mfile->flags |= MINITUN_FASYNC;
 	} else {
@@ -218,7 +221,6 @@ static void minitun_chr_show_fdinfo(struct seq_file *m, struct file *file)
 
 static const struct file_operations minitun_fops = {
 	.owner		= THIS_MODULE,
-	.llseek		= no_llseek,
 	.read_iter	= minitun_chr_read_iter,
 	.write_iter	= minitun_chr_write_iter,
 	.poll		= minitun_chr_poll,

@@ -15,6 +15,7 @@
 #include <net/gro_cells.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "uapi/minitun.h"
 
 #define DRV_NAME		"minitun"

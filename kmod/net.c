@@ -71,7 +71,7 @@ static void minitun_wake_reader(struct minitun_file *mfile,
 
 /*
  * Never NETDEV_TX_BUSY: a full ring drops, as tun's does, with the reason
- * in skb:kfree_skb and the count in tx_dropped. Lockless (NETIF_F_LLTX):
+ * in skb:kfree_skb and the count in tx_dropped. Lockless (lltx):
  * the ring's producer lock is the only one taken.
  */
 static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
@@ -106,7 +106,7 @@ static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	trace_minitun_enqueue(skb, queue, occupancy, mfile->tx_ring.size);
 
-	/* NETIF_F_LLTX leaves trans_start to us. */
+	/* lltx leaves trans_start to us. */
 	txq_trans_cond_update(netdev_get_tx_queue(dev, queue));
 
 	/* From here the reader may already have freed the skb: only its
@@ -136,8 +136,9 @@ static int minitun_net_init(struct net_device *dev)
 		return -ENOMEM;
 
 	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST;
-	dev->features = dev->hw_features | NETIF_F_LLTX;
+	dev->features = dev->hw_features;
 	dev->vlan_features = dev->features;
+	minitun_set_lltx(dev);
 
 	err = gro_cells_init(&mt->gro_cells, dev);
 	if (err)
@@ -272,7 +273,7 @@ static void minitun_get_strings(struct net_device *dev, u32 sset, u8 *data)
 		return;
 
 	for (i = 0; i < MINITUN_DEV_STATS; i++)
-		ethtool_sprintf(&data, "%s", minitun_dev_stat_names[i]);
+		ethtool_puts(&data, minitun_dev_stat_names[i]);
 	for (q = 0; q < mt->numqueues; q++)
 		for (i = 0; i < MINITUN_QUEUE_STATS; i++)
 			ethtool_sprintf(&data, "tx_queue_%u_%s", q,

@@ -259,8 +259,8 @@ int minitun_queue_resize(struct minitun *mt)
 	list_for_each_entry(mfile, &mt->disabled, next)
 		rings[i++] = &mfile->tx_ring;
 
-	err = ptr_ring_resize_multiple(rings, n, mt->dev->tx_queue_len,
-				       GFP_KERNEL, minitun_ring_drop_resized);
+	err = ptr_ring_resize_multiple_bh(rings, n, mt->dev->tx_queue_len,
+					  GFP_KERNEL, minitun_ring_drop_resized);
 	kfree(rings);
 	return err;
 }

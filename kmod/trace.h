@@ -15,7 +15,19 @@
 #include <linux/tracepoint.h>
 #include <net/dropreason.h>
 
+#include "compat.h"
 #include "trace_args.h"
+
+/* The reasons minitun_drop is given, by name, as skb:kfree_skb prints them. */
+TRACE_DEFINE_ENUM(SKB_DROP_REASON_DEV_READY);
+TRACE_DEFINE_ENUM(SKB_DROP_REASON_FULL_RING);
+TRACE_DEFINE_ENUM(SKB_DROP_REASON_SKB_UCOPY_FAULT);
+
+#define minitun_show_drop_reason(reason)				\
+	__print_symbolic(reason,					\
+			 { SKB_DROP_REASON_DEV_READY, "DEV_READY" },	\
+			 { SKB_DROP_REASON_FULL_RING, "FULL_RING" },	\
+			 { SKB_DROP_REASON_SKB_UCOPY_FAULT, "SKB_UCOPY_FAULT" })
 
 DECLARE_EVENT_CLASS(minitun_skb,
 		    TP_PROTO(MINITUN_TP_XMIT_ARGS),
@@ -24,7 +36,7 @@ DECLARE_EVENT_CLASS(minitun_skb,
 				     __field(const void *, skbaddr)
 				     __field(u32, len)
 				     __field(u16, queue)),
-		    TP_fast_assign(__assign_str(dev, skb->dev ? skb->dev->name : "");
+		    TP_fast_assign(minitun_assign_str(dev, skb->dev ? skb->dev->name : "");
 				   __entry->skbaddr = skb;
 				   __entry->len = skb->len;
 				   __entry->queue = queue;),
@@ -58,7 +70,6 @@ TRACE_EVENT(minitun_enqueue,
 		      __entry->skbaddr, __entry->occupancy, __entry->capacity)
 );
 
-/* drop_reasons[] is the kernel's own table of the reasons' names. */
 TRACE_EVENT(minitun_drop,
 	    TP_PROTO(MINITUN_TP_DROP_ARGS),
 	    TP_ARGS(skb, queue, reason),
@@ -70,8 +81,7 @@ TRACE_EVENT(minitun_drop,
 			   __entry->reason = reason;),
 	    TP_printk("queue=%u skbaddr=%p reason=%s", __entry->queue,
 		      __entry->skbaddr,
-		      __entry->reason < SKB_DROP_REASON_MAX ?
-		      drop_reasons[__entry->reason] : "?")
+		      minitun_show_drop_reason(__entry->reason))
 );
 
 TRACE_EVENT(minitun_wake,
