@@ -96,8 +96,18 @@ struct tun_struct {
 	struct tun_file *tfiles[256];
 } __attribute__((preserve_access_index));
 
+/*
+ * Drops by reason, keyed by the whole reason: the core enum grows with
+ * every kernel, and newer ones put subsystems' reasons in the high 16 bits.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
 __u32 hist[NR_SPANS][TRACE_HIST_SLOTS];
-__u64 drops[TRACE_DROP_REASONS];
 struct trace_counts counts;
 
 /*
@@ -409,11 +419,16 @@ static __always_inline void hist_add(enum trace_span span, __u64 from,
 
 static __always_inline void count_drop(__u32 reason)
 {
-	__u32 slot = reason < TRACE_DROP_REASONS ? reason : TRACE_DROP_REASONS - 1;
+	__u64 zero = 0, *n;
 
-	barrier_var(slot);	/* as in hist_add() */
-	if (slot < TRACE_DROP_REASONS)
-		__sync_fetch_and_add(&drops[slot], 1);
+	n = bpf_map_lookup_elem(&drops, &reason);
+	if (!n) {
+		/* NOEXIST: another CPU's first drop of it may have won */
+		bpf_map_update_elem(&drops, &reason, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&drops, &reason);
+	}
+	if (n)
+		__sync_fetch_and_add(n, 1);
 }
 
 static __always_inline void hist_flight(const struct flight *f)
@@ -483,9 +498,12 @@ out:
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+/*
+ * A raw tracepoint: its arguments by position, so 6.11's added rx_sk does
+ * not matter, and no BTF pointer, so BPF_PROG_TEST_RUN can drive it.
+ */
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 {
 	struct flight *f = flight_of(skb);
 	struct tun_xmit *x;

@@ -5,6 +5,7 @@
  * or log2 latency histograms per stage pair. With --driver tun the same
  * stages come from kprobes on the real tun driver, for comparison.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/types.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -24,6 +26,10 @@
 /* How often the loop looks at the clock, the counters and the records. */
 #define TRACE_POLL_MS		50
 #define DROP_REASON_PREFIX	"SKB_DROP_REASON_"
+/* the enums that name drop reasons: skb_, mac80211_, ovs_drop_reason */
+#define DROP_REASON_ENUM	"drop_reason"
+/* the subsystem's part of a reason: enum skb_drop_reason_subsys */
+#define DROP_REASON_SUBSYS_MASK	0xffff0000u
 
 enum trace_driver {
 	DRIVER_MINITUN,
@@ -52,6 +58,16 @@ static const char * const span_names[NR_SPANS] = {
 	[SPAN_TOTAL] = "queued -> copied (end to end)",
 };
 
+struct reason_name {
+	__u32 reason;
+	char *name;
+};
+
+struct drop_count {
+	__u32 reason;
+	__u64 count;
+};
+
 struct trace_env {
 	const char *ifname;
 	enum trace_driver driver;
@@ -65,9 +81,11 @@ struct trace_env {
 	int ifindex;
 	char ifname_json[IFNAMSIZ * 6 + 3];	/* quoted, each byte escaped */
 	unsigned long printed;
-	struct btf *btf;		/* vmlinux, for drop reason names */
-	const char *reasons[TRACE_DROP_REASONS];
-	char unnamed[TRACE_DROP_REASONS][8];
+	/* drop reason names, sorted by reason; loaded on first use */
+	struct reason_name *reasons;
+	size_t nreasons;
+	bool reasons_loaded;
+	bool module_reasons_loaded;
 };
 
 static volatile sig_atomic_t exiting;
@@ -212,51 +230,128 @@ static int preflight(struct trace_env *env)
 	return 0;
 }
 
-/*
- * Drop reason names, from the running kernel's enum skb_drop_reason: the
- * numbering differs between kernels, even between 6.1 releases. Looked up
- * on first use, so that a trace without drops never reads the BTF.
- */
-static void load_reason_names(struct trace_env *env)
+static int cmp_reason(const void *a, const void *b)
 {
-	const struct btf_enum *e;
-	const struct btf_type *t;
-	const char *name;
-	int id, i;
+	const struct reason_name *x = a, *y = b;
 
-	env->btf = btf__load_vmlinux_btf();
-	if (libbpf_get_error(env->btf)) {
-		env->btf = NULL;
+	return x->reason < y->reason ? -1 : x->reason > y->reason;
+}
+
+static void add_reason(struct trace_env *env, __u32 reason, const char *name)
+{
+	struct reason_name *r;
+
+	r = realloc(env->reasons, (env->nreasons + 1) * sizeof(*r));
+	if (!r)
 		return;
-	}
-	id = btf__find_by_name_kind(env->btf, "skb_drop_reason", BTF_KIND_ENUM);
-	if (id <= 0)
-		return;
-	t = btf__type_by_id(env->btf, id);
-	e = btf_enum(t);
-	for (i = 0; i < btf_vlen(t); i++, e++) {
-		if ((__u32)e->val >= TRACE_DROP_REASONS)
+	env->reasons = r;
+	r += env->nreasons;
+	r->reason = reason;
+	r->name = strdup(name);
+	if (r->name)
+		env->nreasons++;
+}
+
+/* Every enum of btf's own types (past base's) named *drop_reason. */
+static void add_reason_enums(struct trace_env *env, const struct btf *btf,
+			     __u32 first)
+{
+	size_t suffix = strlen(DROP_REASON_ENUM), len;
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	const char *name;
+	__u32 id, n;
+	int i;
+
+	n = btf__type_cnt(btf);
+	for (id = first; id < n; id++) {
+		t = btf__type_by_id(btf, id);
+		if (!btf_is_enum(t))
 			continue;
-		name = btf__name_by_offset(env->btf, e->name_off);
-		if (!strncmp(name, DROP_REASON_PREFIX, strlen(DROP_REASON_PREFIX)))
-			name += strlen(DROP_REASON_PREFIX);
-		env->reasons[e->val] = name;
+		name = btf__name_by_offset(btf, t->name_off);
+		len = strlen(name);
+		if (len < suffix || strcmp(name + len - suffix, DROP_REASON_ENUM))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, e++) {
+			name = btf__name_by_offset(btf, e->name_off);
+			if (!strncmp(name, DROP_REASON_PREFIX,
+				     strlen(DROP_REASON_PREFIX)))
+				name += strlen(DROP_REASON_PREFIX);
+			add_reason(env, e->val, name);
+		}
 	}
 }
 
+/*
+ * Drop reason names, from the running kernel's BTF: enum skb_drop_reason,
+ * whose numbering differs between kernels, even between 6.1 releases, and
+ * the subsystems' enums (mac80211_drop_reason, ovs_drop_reason), which
+ * live in their modules' BTF: read those only when a subsystem's reason
+ * turns up. Looked up on first use, so a trace without drops reads none.
+ */
+static void load_reason_names(struct trace_env *env, bool modules)
+{
+	struct btf *vmlinux, *btf;
+	struct dirent *d;
+	DIR *dir;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(vmlinux))
+		return;
+	if (!env->reasons_loaded)
+		add_reason_enums(env, vmlinux, 1);
+	env->reasons_loaded = true;
+	dir = modules ? opendir("/sys/kernel/btf") : NULL;
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, "vmlinux"))
+			continue;
+		btf = btf__load_module_btf(d->d_name, vmlinux);
+		if (libbpf_get_error(btf))
+			continue;
+		add_reason_enums(env, btf, btf__type_cnt(vmlinux));
+		btf__free(btf);
+	}
+	if (dir)
+		closedir(dir);
+	env->module_reasons_loaded |= modules;
+	btf__free(vmlinux);
+	qsort(env->reasons, env->nreasons, sizeof(*env->reasons), cmp_reason);
+}
+
+static const char *find_reason(struct trace_env *env, __u32 reason)
+{
+	struct reason_name key = { .reason = reason }, *r;
+
+	r = bsearch(&key, env->reasons, env->nreasons, sizeof(*r), cmp_reason);
+	return r ? r->name : NULL;
+}
+
+/* The reason's name, or its number: in hex when a subsystem's. */
 static const char *reason_name(struct trace_env *env, __u32 reason)
 {
-	if (!env->btf)
-		load_reason_names(env);
-	if (reason >= TRACE_DROP_REASONS)
-		reason = TRACE_DROP_REASONS - 1;
-	if (!env->reasons[reason]) {
-		snprintf(env->unnamed[reason], sizeof(env->unnamed[reason]),
-			 "%s%u", reason == TRACE_DROP_REASONS - 1 ? ">=" : "",
-			 reason);
-		env->reasons[reason] = env->unnamed[reason];
-	}
-	return env->reasons[reason];
+	bool subsys = reason & DROP_REASON_SUBSYS_MASK;
+	const char *name;
+	char num[16];
+
+	if (!env->reasons_loaded || (subsys && !env->module_reasons_loaded &&
+				     !find_reason(env, reason)))
+		load_reason_names(env, subsys);
+	name = find_reason(env, reason);
+	if (name)
+		return name;
+	snprintf(num, sizeof(num), subsys ? "0x%x" : "%u", reason);
+	add_reason(env, reason, num);
+	qsort(env->reasons, env->nreasons, sizeof(*env->reasons), cmp_reason);
+	name = find_reason(env, reason);
+	return name ? name : "?";
+}
+
+static void free_reason_names(struct trace_env *env)
+{
+	while (env->nreasons)
+		free(env->reasons[--env->nreasons].name);
+	free(env->reasons);
 }
 
 /*
@@ -497,20 +592,45 @@ static void print_hist(const char *title, const __u32 *slots)
 	}
 }
 
-static void print_drops_text(struct trace_env *env, const __u64 *drops)
+static int cmp_drop(const void *a, const void *b)
 {
-	int i;
+	const struct drop_count *x = a, *y = b;
 
-	for (i = 0; i < TRACE_DROP_REASONS; i++)
-		if (drops[i])
-			printf("    %-24s %llu\n", reason_name(env, i),
-			       (unsigned long long)drops[i]);
+	return x->reason < y->reason ? -1 : x->reason > y->reason;
+}
+
+/* The drops map's counts, by reason: how many, each in drops[]. */
+static size_t read_drops(struct trace_bpf *skel, struct drop_count *drops)
+{
+	int fd = bpf_map__fd(skel->maps.drops);
+	__u32 key, prev;
+	size_t n = 0;
+
+	while (n < TRACE_DROP_REASONS &&
+	       !bpf_map_get_next_key(fd, n ? &prev : NULL, &key)) {
+		prev = key;
+		drops[n].reason = key;
+		if (bpf_map_lookup_elem(fd, &key, &drops[n].count))
+			break;	/* entries are never deleted: cannot happen */
+		n++;
+	}
+	qsort(drops, n, sizeof(*drops), cmp_drop);
+	return n;
+}
+
+static void print_drops_text(struct trace_env *env, struct trace_bpf *skel)
+{
+	struct drop_count drops[TRACE_DROP_REASONS];
+	size_t i, n = read_drops(skel, drops);
+
+	for (i = 0; i < n; i++)
+		printf("    %-24s %llu\n", reason_name(env, drops[i].reason),
+		       (unsigned long long)drops[i].count);
 }
 
 static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 {
 	const struct trace_counts *c = &skel->bss->counts;
-
 	int span;
 
 	if (env->hist) {
@@ -528,28 +648,25 @@ static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 	}
 	if (c->dropped) {
 		printf("drops by reason:\n");
-		print_drops_text(env, skel->bss->drops);
+		print_drops_text(env, skel);
 	}
 }
 
 static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 {
 	const struct trace_counts *c = &skel->bss->counts;
-	const char *sep = "";
+	struct drop_count drops[TRACE_DROP_REASONS];
+	size_t i, n = read_drops(skel, drops);
 	char quoted[128];
-	int i;
 
 	printf("{\"summary\": {\"ifname\": %s, \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
 	       env->ifname_json, driver_names[env->driver],
 	       (unsigned long long)c->read, (unsigned long long)c->dropped);
-	for (i = 0; i < TRACE_DROP_REASONS; i++) {
-		if (!skel->bss->drops[i])
-			continue;
-		printf("%s%s: %llu", sep,
-		       json_quote(quoted, sizeof(quoted), reason_name(env, i)),
-		       (unsigned long long)skel->bss->drops[i]);
-		sep = ", ";
-	}
+	for (i = 0; i < n; i++)
+		printf("%s%s: %llu", i ? ", " : "",
+		       json_quote(quoted, sizeof(quoted),
+				  reason_name(env, drops[i].reason)),
+		       (unsigned long long)drops[i].count);
 	printf("}, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
 	       (unsigned long long)c->lost, (unsigned long long)c->evicted,
 	       (unsigned long long)c->xmits, (unsigned long long)c->xmit_errors);
@@ -733,6 +850,6 @@ int cmd_trace(int argc, char **argv)
 			 (unsigned long long)skel->bss->counts.evicted);
 
 	trace_bpf__destroy(skel);
-	btf__free(env.btf);
+	free_reason_names(&env);
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -37,8 +37,8 @@ enum trace_fate {
 
 /* log2 buckets of nanoseconds: the last one takes everything from 2^31 on */
 #define TRACE_HIST_SLOTS	32
-/* enum skb_drop_reason values at or above this share the last counter */
-#define TRACE_DROP_REASONS	128
+/* distinct drop reasons counted; a drop past them counts only in total */
+#define TRACE_DROP_REASONS	1024
 
 /* One per packet, sent when its skb is freed. A zero ts[] did not happen. */
 struct trace_record {
@@ -50,7 +50,7 @@ struct trace_record {
 	__u32 capacity;		/* ring size */
 	__u32 bytes;		/* copied to user space */
 	__u32 batch;		/* packets the read() that copied it returned */
-	__u32 reason;		/* enum skb_drop_reason, when dropped */
+	__u32 reason;		/* the whole reason, subsystem bits too, when dropped */
 	__u16 queue;
 	__u8 fate;		/* enum trace_fate */
 };
