@@ -169,7 +169,8 @@ static const struct argp bench_argp = {
 	       "  minitun bench --mode rx --size 64 --seconds 3\n"
 	       "  minitun bench --dev /dev/net/tun --mode lat --json\n"
 	       "  minitun bench --mode lat --against /dev/net/tun\n"
-	       "  minitun bench --mode tx --batch 32 --queues 2",
+	       "  minitun bench --mode tx --batch 32 --queues 2\n"
+	       "\nWhat each mode measures and how to read it: docs/bench.md",
 };
 
 static unsigned long long now_ns(void)

@@ -99,7 +99,9 @@ static const struct argp echo_argp = {
 	       "  minitun up --name mtun0 --addr 10.0.0.1/24 --persist\n"
 	       "  minitun echo -i mtun0 &\n"
 	       "  ping -c 3 10.0.0.2\n"
-	       "  minitun echo -i mtap0 --queues 4 -v",
+	       "  minitun echo -i mtap0 --queues 4 -v\n"
+	       "\nA ping through echo, step by step in the kernel: docs/tour.md; "
+	       "--batch: docs/batching.md",
 	.children = mt_attach_children,
 };
 

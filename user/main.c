@@ -48,7 +48,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Exit status: 0 done, 1 failed (the message says why and what to do),\n"
-		"2 bad arguments.\n");
+		"2 bad arguments.\n"
+		"\n"
+		"More: README.md; docs/tour.md follows one ping through tun and minitun,\n"
+		"and each command's --help names the doc for it.\n");
 }
 
 static const struct command *find_command(const char *name)

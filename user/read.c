@@ -110,7 +110,9 @@ static const struct argp read_argp = {
 	       "  minitun read -i mtun0\n"
 	       "  minitun read -i mtun0 --count 10 -w mtun0.pcap && tcpdump -r mtun0.pcap\n"
 	       "  minitun read -i mtap0 --queues 4 --epoll --hex\n"
-	       "  minitun read --dev /dev/net/tun -i tun0",
+	       "  minitun read --dev /dev/net/tun -i tun0\n"
+	       "\nWhat a read() does in the kernel: docs/tour.md; --batch: "
+	       "docs/batching.md",
 	.children = mt_attach_children,
 };
 

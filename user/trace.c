@@ -183,7 +183,8 @@ static const struct argp trace_argp = {
 	       "  minitun trace --hist --duration 10   latency histograms\n"
 	       "  minitun trace --json --count 10      ten packets as JSON\n"
 	       "  minitun trace --summary --json       only the totals, as JSON\n"
-	       "  minitun trace --driver tun -i tun0   the same stages on tun",
+	       "  minitun trace --driver tun -i tun0   the same stages on tun\n"
+	       "\nThe stages, the outputs and what tracing costs: docs/tracing.md",
 };
 
 /* Everything that can be checked before loading, each with its fix. */

@@ -183,7 +183,8 @@ static const struct argp up_argp = {
 	       "  minitun up --name mtun0 --addr 10.0.0.1/24 --persist\n"
 	       "  minitun up --name mtun0 --addr 10.0.0.1 --peer 10.0.0.2 --persist\n"
 	       "  minitun up --name mtap0 --tap --queues 4 --txqlen 64 --persist\n"
-	       "  minitun up --dev /dev/net/tun --name tun0 --addr 10.0.0.1/24",
+	       "  minitun up --dev /dev/net/tun --name tun0 --addr 10.0.0.1/24\n"
+	       "\ntun's ABI and where minitun differs: docs/architecture.md",
 	.children = mt_common_children,
 };
 
@@ -344,7 +345,8 @@ static const struct argp down_argp = {
 	       "alone.\v"
 	       "Examples:\n"
 	       "  minitun down mtun0\n"
-	       "  minitun down --dev /dev/net/tun tun0",
+	       "  minitun down --dev /dev/net/tun tun0\n"
+	       "\nA device's lifetime, and reads when it goes: docs/architecture.md",
 	.children = mt_common_children,
 };
 
