@@ -292,6 +292,63 @@ test_hist_not_empty() {
 	[ $missing -eq 0 ]
 }
 
+# mtun0 again, echoed, in namespace mtother, with mtun0's ifindex there.
+other_start() {
+	local index i
+
+	index=$(cat /sys/class/net/mtun0/ifindex)
+	ip netns add mtother
+	# a new namespace numbers from 1 (its lo): pad up to the index
+	for i in $(seq 2 $((index - 1))); do
+		ip -n mtother link add "pad$i" type dummy
+	done
+	ip netns exec mtother "$MINITUN" up --name mtun0 --addr 10.77.0.1/24 \
+		--no-pi --persist > /dev/null
+	ip netns exec mtother sysctl -qw net.ipv6.conf.mtun0.disable_ipv6=1
+	ip netns exec mtother "$MINITUN" echo -i mtun0 > /dev/null &
+	other_reader=$!
+	for i in $(seq 100); do
+		[ "$(ip netns exec mtother cat /sys/class/net/mtun0/carrier)" = 1 ] &&
+			break
+		sleep 0.05
+	done
+	[ "$(ip netns exec mtother cat /sys/class/net/mtun0/ifindex)" = "$index" ]
+}
+
+other_stop() {
+	kill "$other_reader" 2>/dev/null || true
+	wait "$other_reader" 2>/dev/null || true
+	ip netns exec mtother "$MINITUN" down mtun0 > /dev/null
+	ip netns del mtother
+}
+
+# Ten pings through this namespace's mtun0, four through mtother's, the
+# same ifindex, while the tracer runs with ARGS: how many it saw.
+trace_both_namespaces() {
+	trace_start --json -i mtun0 "$@"
+	ping -q -c 10 -i 0.2 -W 1 10.77.0.2 > /dev/null
+	ip netns exec mtother ping -q -c 4 -i 0.2 -W 1 10.77.0.2 > /dev/null
+	sleep 0.3
+	trace_stop >&2
+	echo_requests | wc -l
+}
+
+# An ifindex names an interface only within its namespace: the tracer
+# follows the one in its own, or the one --netns names.
+test_netns_same_ifindex() {
+	local here there
+
+	device_start /dev/minitun mtun0 10.77.0
+	other_start
+	here=$(trace_both_namespaces)
+	there=$(trace_both_namespaces --netns mtother)
+	other_stop
+	device_stop
+
+	echo "traced $here echo requests here (of 10), $there with --netns mtother (of 4)"
+	[ "$here" -eq 10 ] && [ "$there" -eq 4 ]
+}
+
 test_tun_driver_same_stages() {
 	modprobe tun || skip "the tun module cannot be loaded"
 	trace_pings /dev/net/tun tun0 10.78.0 --json --driver tun
@@ -340,6 +397,7 @@ run_tests test_ping_timeline \
 	test_json_odd_ifname \
 	test_drop_reasons_whole \
 	test_hist_not_empty \
+	test_netns_same_ifindex \
 	test_tun_driver_same_stages \
 	test_refuses_clearly \
 	test_rmmod_after_trace

@@ -23,6 +23,7 @@
 
 /* Set by the loader before load; the verifier drops what they rule out. */
 const volatile int targ_ifindex;
+const volatile __u32 targ_netns;	/* the ifindex's namespace: its inode */
 const volatile bool targ_records;	/* per-packet records to user space */
 const volatile bool targ_hist;		/* latency histograms */
 const volatile bool targ_tun;		/* stages from the tun driver */
@@ -176,6 +177,13 @@ static __always_inline struct flight *flight_take(__u64 key)
 	return f;
 }
 
+/* An ifindex is unique only within its namespace. */
+static __always_inline bool traced_dev(const struct net_device *dev)
+{
+	return dev->ifindex == targ_ifindex &&
+	       dev->nd_net.net->ns.inum == targ_netns;
+}
+
 /* Start, or start again: an address still in the table lost its end. */
 static __always_inline void flight_start(const struct sk_buff *skb,
 					 enum trace_stage stage)
@@ -198,7 +206,7 @@ static __always_inline void flight_start(const struct sk_buff *skb,
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(net_dev_queue, struct sk_buff *skb)
 {
-	if (skb->dev->ifindex == targ_ifindex)
+	if (traced_dev(skb->dev))
 		flight_start(skb, STAGE_QUEUED);
 	return 0;
 }
@@ -209,7 +217,7 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb,
 {
 	struct flight *f;
 
-	if (dev->ifindex != targ_ifindex)
+	if (!traced_dev(dev))
 		return 0;
 	f = flight_of(skb);
 	if (!f)
@@ -224,7 +232,7 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(net_dev_xmit, struct sk_buff *skb, int rc,
 	     struct net_device *dev, unsigned int skb_len)
 {
-	if (dev->ifindex != targ_ifindex)
+	if (!traced_dev(dev))
 		return 0;
 	__sync_fetch_and_add(&counts.xmits, 1);
 	if (rc != NETDEV_TX_OK)
@@ -306,7 +314,8 @@ int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
 	__u32 zero = 0;
 	__u16 txq;
 
-	if (BPF_CORE_READ(dev, ifindex) != targ_ifindex)
+	if (BPF_CORE_READ(dev, ifindex) != targ_ifindex ||
+	    BPF_CORE_READ(dev, nd_net.net, ns.inum) != targ_netns)
 		return 0;
 	x = bpf_map_lookup_elem(&tun_xmits, &zero);
 	if (!x)

@@ -5,14 +5,18 @@
  * or log2 latency histograms per stage pair. With --driver tun the same
  * stages come from kprobes on the real tun driver, for comparison.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -70,6 +74,7 @@ struct drop_count {
 
 struct trace_env {
 	const char *ifname;
+	const char *netns;		/* --netns: a name (ip netns) or a path */
 	enum trace_driver driver;
 	unsigned long count;		/* stop after this many packets; 0: never */
 	unsigned long duration;		/* stop after this many seconds; 0: never */
@@ -79,6 +84,7 @@ struct trace_env {
 	bool json;
 	bool verbose;
 	int ifindex;
+	__u32 netns_inum;		/* the namespace the ifindex is in */
 	char ifname_json[IFNAMSIZ * 6 + 3];	/* quoted, each byte escaped */
 	unsigned long printed;
 	/* drop reason names, sorted by reason; loaded on first use */
@@ -90,11 +96,13 @@ struct trace_env {
 
 static volatile sig_atomic_t exiting;
 
-enum { OPT_HIST = 256, OPT_SUMMARY, OPT_JSON, OPT_DRIVER };
+enum { OPT_HIST = 256, OPT_SUMMARY, OPT_JSON, OPT_DRIVER, OPT_NETNS };
 
 static const struct argp_option trace_options[] = {
 	{ "interface", 'i', "NAME", 0,
 	  "the interface (default: mtun0, tun0 with --driver tun)", 0 },
+	{ "netns", OPT_NETNS, "NS", 0,
+	  "the interface's network namespace: a name from 'ip netns', or a path such as /proc/PID/ns/net (default: our own)", 0 },
 	{ "count", 'c', "N", 0, "stop after N packets", 0 },
 	{ "duration", 'd', "S", 0, "stop after S seconds", 0 },
 	{ "hist", OPT_HIST, NULL, 0,
@@ -146,6 +154,11 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case OPT_DRIVER:
 		env->driver = parse_driver(state, arg);
 		return 0;
+	case OPT_NETNS:
+		if (!*arg)
+			argp_error(state, "--netns takes a name from 'ip netns' or a path");
+		env->netns = arg;
+		return 0;
 	case 'v':
 		env->verbose = true;
 		return 0;
@@ -184,8 +197,47 @@ static const struct argp trace_argp = {
 	       "  minitun trace --json --count 10      ten packets as JSON\n"
 	       "  minitun trace --summary --json       only the totals, as JSON\n"
 	       "  minitun trace --driver tun -i tun0   the same stages on tun\n"
+	       "  minitun trace --netns blue -i mtun0  mtun0 of namespace blue\n"
 	       "\nThe stages, the outputs and what tracing costs: docs/tracing.md",
 };
+
+/*
+ * The namespace whose interface we trace: ours, or with --netns the one
+ * named, which we enter so that the interface is looked up in it. Its
+ * inode tells it apart in BPF, as pwru's --filter-netns does.
+ */
+static int enter_netns(struct trace_env *env)
+{
+	const char *path = "/proc/self/ns/net";
+	char named[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (env->netns && strchr(env->netns, '/')) {
+		path = env->netns;
+	} else if (env->netns) {
+		snprintf(named, sizeof(named), "/run/netns/%s", env->netns);
+		path = named;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && path == named)
+			mt_error("no network namespace %s: 'ip netns' lists them",
+				 env->netns);
+		else
+			mt_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || (env->netns && setns(fd, CLONE_NEWNET))) {
+		mt_error("%s is not a network namespace we can enter: %s",
+			 path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	env->netns_inum = st.st_ino;
+	return 0;
+}
 
 /* Everything that can be checked before loading, each with its fix. */
 static int preflight(struct trace_env *env)
@@ -204,6 +256,8 @@ static int preflight(struct trace_env *env)
 		mt_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 		return -1;
 	}
+	if (enter_netns(env))
+		return -1;
 	/* tun may be built in, without /sys/module/tun: its devices tell */
 	snprintf(path, sizeof(path), "/sys/module/%s", drv);
 	loaded = !access(path, F_OK);
@@ -660,8 +714,8 @@ static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 	size_t i, n = read_drops(skel, drops);
 	char quoted[128];
 
-	printf("{\"summary\": {\"ifname\": %s, \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
-	       env->ifname_json, driver_names[env->driver],
+	printf("{\"summary\": {\"ifname\": %s, \"netns\": %u, \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
+	       env->ifname_json, env->netns_inum, driver_names[env->driver],
 	       (unsigned long long)c->read, (unsigned long long)c->dropped);
 	for (i = 0; i < n; i++)
 		printf("%s%s: %llu", i ? ", " : "",
@@ -724,6 +778,7 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 		return NULL;
 	}
 	skel->rodata->targ_ifindex = env->ifindex;
+	skel->rodata->targ_netns = env->netns_inum;
 	skel->rodata->targ_records = env->records;
 	skel->rodata->targ_hist = env->hist;
 	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
