@@ -13,16 +13,16 @@
 # minitun trace line must all hold times, a tracepoint line must name its
 # tracepoint and fields, and a drop must give its reason. Lines of "..."
 # stand for lines left out. In the VM, with the module loaded.
-# TOUR_KEEP=DIR keeps each step's script and output there.
+# MINITUN_TOUR_KEEP=DIR keeps each step's script and output there.
 
 cd "$(dirname "$0")/.." || exit 1
 . selftests/lib.sh
 
-TOUR=${TOUR:-docs/tour.md}
-TOUR_TIMEOUT=${TOUR_TIMEOUT:-240}	# seconds, for all the steps together
+TOUR=${MINITUN_TOUR:-docs/tour.md}
+MINITUN_TOUR_TIMEOUT=${MINITUN_TOUR_TIMEOUT:-240}	# seconds, for all the steps together
 
 work=$(mktemp -d)
-trap 'if [ -n "${TOUR_KEEP:-}" ]; then mkdir -p "$TOUR_KEEP"; cp "$work"/* "$TOUR_KEEP"/; fi; rm -rf "$work"' EXIT
+trap 'if [ -n "${MINITUN_TOUR_KEEP:-}" ]; then mkdir -p "$MINITUN_TOUR_KEEP"; cp "$work"/* "$MINITUN_TOUR_KEEP"/; fi; rm -rf "$work"' EXIT
 
 # docs/tour.md's steps as $work/N.sh, each with what it prints, $work/N.expect.
 extract_steps() {
@@ -73,11 +73,11 @@ run_steps() {
 	: > "$work/tour.log"
 	TOUR_LOG=$work/tour.log setsid bash "$work/tour" < /dev/null > /dev/null 2>&1 &
 	pid=$!
-	for tenths in $(seq $((TOUR_TIMEOUT * 10))); do
+	for tenths in $(seq $((MINITUN_TOUR_TIMEOUT * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$pid" 2>/dev/null && echo "the tour ran past ${TOUR_TIMEOUT}s"
+	kill -0 "$pid" 2>/dev/null && echo "the tour ran past ${MINITUN_TOUR_TIMEOUT}s"
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 
@@ -94,7 +94,7 @@ check_step() {
 	while IFS= read -r line; do
 		case "$line" in ''|...) continue ;; esac
 		grep -qxF -- "$(shape <<< "$line")" "$work/$i.shapes" && continue
-		echo "step $i: docs/tour.md shows a line the step did not print:"
+		echo "step $i: $TOUR shows a line the step did not print:"
 		echo "    $line"
 		missing=1
 	done < "$work/$i.expect"
