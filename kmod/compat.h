@@ -65,4 +65,14 @@ static inline int file_f_owner_allocate(struct file *file)
 #define ptr_ring_resize_multiple_bh	ptr_ring_resize_multiple
 #endif
 
+/*
+ * 6.12.117 (stable) made tun refuse to let anyone without CAP_NET_ADMIN
+ * join a device that has neither owner nor group; before, anyone could.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 117)
+#define MINITUN_OWNERLESS_NEEDS_ADMIN	true
+#else
+#define MINITUN_OWNERLESS_NEEDS_ADMIN	false
+#endif
+
 #endif /* _MINITUN_COMPAT_H */

@@ -16,14 +16,19 @@
 
 #include "minitun.h"
 
-/* tun_not_capable(): owner and group are checked against the effective ids. */
+/*
+ * tun_not_capable(): owner and group are checked against the effective
+ * ids; a device with neither is the running kernel's tun's call.
+ */
 static bool minitun_not_capable(struct minitun *mt)
 {
 	const struct cred *cred = current_cred();
 	struct net *net = dev_net(mt->dev);
+	bool ownerless = !uid_valid(mt->owner) && !gid_valid(mt->group);
 
 	return ((uid_valid(mt->owner) && !uid_eq(cred->euid, mt->owner)) ||
-		(gid_valid(mt->group) && !in_egroup_p(mt->group))) &&
+		(gid_valid(mt->group) && !in_egroup_p(mt->group)) ||
+		(ownerless && MINITUN_OWNERLESS_NEEDS_ADMIN)) &&
 	       !ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,24 @@
 #define TUN_DEV		"/dev/net/tun"
 
 /* Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno. */
+/*
+ * The running kernel is at least major.minor.patch: for the behaviours of
+ * tun and the core that changed between the kernels minitun supports.
+ */
+static inline int kernel_at_least(int major, int minor, int patch)
+{
+	struct utsname u;
+	int v[3] = { 0, 0, 0 };
+
+	if (uname(&u) || sscanf(u.release, "%d.%d.%d", &v[0], &v[1], &v[2]) < 2)
+		return 0;
+	if (v[0] != major)
+		return v[0] > major;
+	if (v[1] != minor)
+		return v[1] > minor;
+	return v[2] >= patch;
+}
+
 static inline int tun_open(const char *node, char *name, int flags)
 {
 	struct ifreq ifr = { .ifr_flags = flags };

@@ -359,8 +359,9 @@ static unsigned long long summary_number(const char *json, const char *key)
  * What the tracer must say: it saw every packet the readers read, and every
  * packet the driver took (net_dev_xmit) was read or counted in tx_dropped,
  * which takes the drops at the ring and the packets purged from it later.
- * (Drops before the driver, by the qdisc of a device that is down, are in
- * neither: the tracer's "drops" shows them as QDISC_DROP.)
+ * Drops before the driver, by the noop qdisc of a device that is down,
+ * show in the tracer's "drops" as QDISC_DROP; 6.12's noop_enqueue() counts
+ * them in tx_dropped too, 6.1's does not.
  *
  * Four queues of 2048 can hold more packets than the tracer's table has
  * room for in some of its sets; it then evicts the oldest and says how
@@ -370,7 +371,7 @@ static unsigned long long summary_number(const char *json, const char *key)
 static void check_trace(struct round *r, struct tracer *t)
 {
 	unsigned long long read = round_reads(r), dropped, traced_read, xmits;
-	unsigned long long evicted;
+	unsigned long long evicted, qdisc_drops = 0;
 
 	if (tracer_stop(t)) {
 		snprintf(r->failure, sizeof(r->failure),
@@ -381,9 +382,11 @@ static void check_trace(struct round *r, struct tracer *t)
 	xmits = summary_number(t->text, "xmits");
 	evicted = summary_number(t->text, "evicted");
 	dropped = if_stat(STRESS_DEV, "tx_dropped") - r->dropped_base;
+	if (kernel_at_least(6, 12, 0) && strstr(t->text, "\"QDISC_DROP\": "))
+		qdisc_drops = summary_number(t->text, "QDISC_DROP");
 	if (evicted == ULLONG_MAX || traced_read > read ||
 	    read - traced_read > evicted ||
-	    xmits != read + dropped)
+	    xmits + qdisc_drops != read + dropped)
 		snprintf(r->failure, sizeof(r->failure),
 			 "readers read %llu, tx_dropped says %llu, but the tracer says: %.400s",
 			 read, dropped, t->text);

@@ -88,13 +88,18 @@ struct {
 	__type(value, struct tun_xmit);
 } tun_xmits SEC(".maps");
 
-/* Only the fields used, relocated against tun.ko's own BTF. */
-struct tun_file {
+/*
+ * Only the fields used, relocated against tun's BTF: tun.ko's, or
+ * vmlinux's where tun is built in. The ___minitun flavour keeps these from
+ * clashing with a vmlinux.h that has tun's own; libbpf matches them to
+ * tun_file and tun_struct all the same.
+ */
+struct tun_file___minitun {
 	struct ptr_ring tx_ring;
 } __attribute__((preserve_access_index));
 
-struct tun_struct {
-	struct tun_file *tfiles[256];
+struct tun_struct___minitun {
+	struct tun_file___minitun *tfiles[256];
 } __attribute__((preserve_access_index));
 
 /*
@@ -308,7 +313,7 @@ int BPF_PROG(minitun_copy, MINITUN_TP_COPY_ARGS)
 SEC("kprobe/tun_net_xmit")
 int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
 {
-	struct tun_struct *tun;
+	struct tun_struct___minitun *tun;
 	struct tun_xmit *x;
 	__u64 *tfiles;
 	__u32 zero = 0;
@@ -323,7 +328,8 @@ int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
 	tun = (void *)dev + ((bpf_core_type_size(struct net_device) +
 			      NETDEV_ALIGN - 1) & ~(NETDEV_ALIGN - 1));
 	txq = BPF_CORE_READ(skb, queue_mapping);
-	tfiles = (void *)tun + bpf_core_field_offset(struct tun_struct, tfiles);
+	tfiles = (void *)tun +
+		 bpf_core_field_offset(struct tun_struct___minitun, tfiles);
 	bpf_probe_read_kernel(&x->tfile, sizeof(x->tfile), tfiles + txq);
 	x->skb = (__u64)skb;
 	return 0;
@@ -351,7 +357,7 @@ static __always_inline __u32 tun_ring_occupancy(struct ptr_ring *ring,
 SEC("kprobe/sock_def_readable")
 int BPF_KPROBE(sock_def_readable, struct sock *sk)
 {
-	struct tun_file *tfile;
+	struct tun_file___minitun *tfile;
 	struct tun_xmit *x;
 	struct flight *f;
 	__u32 zero = 0;
@@ -364,7 +370,7 @@ int BPF_KPROBE(sock_def_readable, struct sock *sk)
 	if (!f)
 		return 0;
 
-	tfile = (struct tun_file *)sk;
+	tfile = (struct tun_file___minitun *)sk;
 	f->ts[STAGE_ENQUEUED] = bpf_ktime_get_ns();
 	f->ts[STAGE_WOKEN] = f->ts[STAGE_ENQUEUED];
 	f->capacity = BPF_CORE_READ(tfile, tx_ring.size);

@@ -1,16 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kmod/dkms.conf builds the module as a user would with DKMS, for the target
-# kernel, in a private DKMS tree (nothing under /var/lib/dkms changes).
+# kmod/dkms.conf builds the module as a user would with DKMS, for each
+# kernel minitun supports, in a private DKMS tree (nothing under
+# /var/lib/dkms changes).
 
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
 
-test_dkms_builds_the_module() {
+dkms_builds_for() {
 	local tmp version release ko
 	command -v dkms >/dev/null || skip "dkms is not installed (scripts/deps installs it)"
-	release=$(scripts/target-kernel)
+	release=$(scripts/target-kernel "$1")
 	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kmod/dkms.conf)
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' RETURN
@@ -25,7 +26,8 @@ test_dkms_builds_the_module() {
 	dkms build --dkmstree "$tmp/tree" --sourcetree "$tmp/src" \
 		"minitun/$version" -k "$release" >/dev/null
 
-	ko=$(find "$tmp/tree" -name minitun.ko -path "*/$release/*")
+	# 6.12's modules are compressed, and dkms follows the kernel.
+	ko=$(find "$tmp/tree" -name 'minitun.ko*' -path "*/$release/*")
 	[ -n "$ko" ]
 	echo "built $ko"
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$release" ]
@@ -33,4 +35,12 @@ test_dkms_builds_the_module() {
 	[ "$(modinfo -F version "$ko")" = "$version" ]
 }
 
-run_tests test_dkms_builds_the_module
+test_dkms_builds_for_6_1() {
+	dkms_builds_for 6.1
+}
+
+test_dkms_builds_for_6_12() {
+	dkms_builds_for 6.12
+}
+
+run_tests test_dkms_builds_for_6_1 test_dkms_builds_for_6_12
