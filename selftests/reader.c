@@ -509,4 +509,26 @@ TEST_F(reader, o_async_sends_sigio_for_each_queued_packet)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/*
+ * O_ASYNC alone, as most programs ask for it: fasync makes the caller the
+ * owner. Since 6.12 the file's owner is allocated on first use, by fasync
+ * here; without that the kernel warns and the signal is lost.
+ */
+TEST_F(reader, o_async_without_f_setown_sends_sigio)
+{
+	struct timespec timeout = { TIMEOUT_MS / 1000, 0 };
+	siginfo_t info;
+	sigset_t sigio;
+
+	sigemptyset(&sigio);
+	sigaddset(&sigio, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &sigio, NULL));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_ASYNC));
+	EXPECT_EQ(getpid(), fcntl(self->fd, F_GETOWN));
+
+	ASSERT_EQ(0, send_datagram(self));
+	ASSERT_EQ(SIGIO, sigtimedwait(&sigio, &info, &timeout));
+	check_datagram(_metadata, self, read(self->fd, self->buf, sizeof(self->buf)));
+}
+
 TEST_HARNESS_MAIN
