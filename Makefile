@@ -143,7 +143,7 @@ $(BUILD)/user/%.bpf.o: user/%.bpf.c $(USER_HEADERS) $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
-		-I$(BUILD) -I$(CURDIR)/kmod -c -o $@ $<
+		-I$(dir $(VMLINUX_H)) -I$(CURDIR)/kmod -c -o $@ $<
 	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/user/%.skel.h: $(BUILD)/user/%.bpf.o
