@@ -274,6 +274,15 @@ static struct sk_buff *minitun_alloc_skb(struct minitun_file *mfile,
 }
 
 /*
+ * The socket's send buffer is spent: sock_alloc_send_pskb() waits, or with
+ * noblock fails, until skbs charged to it are freed.
+ */
+static bool minitun_sndbuf_spent(struct sock *sk)
+{
+	return sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf);
+}
+
+/*
  * tun_build_skb()'s way: the packet copied into the writer's page fragment
  * and the skb built around it, sparing sock_alloc_send_pskb()'s kmalloc()
  * of the data, which with init_on_alloc zeroes it first. NULL: it does not
@@ -290,8 +299,7 @@ static struct sk_buff *minitun_frag_skb(struct minitun_file *mfile,
 	struct sock *sk = &mfile->sk;
 	struct sk_buff *skb;
 
-	if (size > PAGE_SIZE ||
-	    sk_wmem_alloc_get(sk) >= READ_ONCE(sk->sk_sndbuf))
+	if (size > PAGE_SIZE || minitun_sndbuf_spent(sk))
 		return NULL;
 	if (!skb_page_frag_refill(size, frag, GFP_KERNEL))
 		return ERR_PTR(-ENOMEM);
@@ -533,9 +541,14 @@ static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 }
 
 /*
- * Batched write: check all the framing, then build every packet and hand
+ * Batched write: check all the framing, then build the packets and hand
  * them to the stack together. The headers are read again while building,
  * and a header that changed in between ends the batch like a refused packet.
+ *
+ * Each skb is charged to the writer's socket as it is built. Once the send
+ * buffer is spent, what is built goes up before the next allocation, which
+ * would otherwise wait (or, noblock, fail) for buffer that only those
+ * unsent skbs hold.
  */
 static ssize_t minitun_write_batch(struct minitun *mt,
 				   struct minitun_file *mfile,
@@ -557,6 +570,8 @@ static ssize_t minitun_write_batch(struct minitun *mt,
 		return err;
 
 	for (i = 0; i < n; i++) {
+		if (!list_empty(&skbs) && minitun_sndbuf_spent(&mfile->sk))
+			minitun_inject_list(mt, mfile, &skbs);
 		if (!copy_from_iter_full(&rec, sizeof(rec), from)) {
 			err = -EFAULT;
 			break;

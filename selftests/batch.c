@@ -551,4 +551,61 @@ TEST(batch_ioctls_check_their_arguments)
 	close(fd);
 }
 
+/* Records in a batched read of n bytes. */
+static unsigned int count_records(const uint8_t *buf, size_t n)
+{
+	const struct minitun_rec *rec;
+	unsigned int count = 0;
+	size_t off = 0;
+
+	while (off + sizeof(*rec) <= n) {
+		rec = (const struct minitun_rec *)(buf + off);
+		off += MINITUN_REC_SIZE(rec->len);
+		count++;
+	}
+	return count;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A blocking batch worth twice the send buffer: each packet is charged to
+ * the writer's socket as it is built, so the batch must go up before an
+ * allocation waits for buffer that only its own packets hold. The write
+ * completes, and every request is answered.
+ */
+TEST_F(batch, batch_over_the_send_buffer_does_not_wait_on_itself)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	int sndbuf = 64 * 1024;
+	unsigned int i, answers = 0;
+	size_t len = 0;
+	ssize_t n;
+
+	ASSERT_EQ(0, ioctl(self->fd, TUNSETSNDBUF, &sndbuf));
+	ASSERT_EQ(0, set_batch(self->fd, MINITUN_BATCH_V1, MINITUN_BATCH_MAX));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
+	for (i = 0; i < MINITUN_BATCH_MAX; i++)
+		len += put_echo(self->out + len, i, 1400 - 28);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+
+	alarm(2);
+	n = write(self->fd, self->out, len);
+	alarm(0);
+	EXPECT_EQ((ssize_t)len, n)
+		TH_LOG("write: %zd of %zu (%s)", n, len, n < 0 ? strerror(errno) : "short");
+	EXPECT_EQ(MINITUN_BATCH_MAX, moved(self).rx_packets);
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	while (answers < MINITUN_BATCH_MAX && readable(self->fd, 1000)) {
+		n = read(self->fd, self->buf, sizeof(self->buf));
+		ASSERT_LT(0, n);
+		answers += count_records(self->buf, n);
+	}
+	EXPECT_EQ(MINITUN_BATCH_MAX, answers);
+}
+
 TEST_HARNESS_MAIN
