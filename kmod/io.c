@@ -474,6 +474,13 @@ static ssize_t minitun_write_one(struct minitun *mt, struct minitun_file *mfile,
 	return total;
 }
 
+/*
+ * A record holds one packet: at most what IP's 16-bit length allows, and
+ * the Ethernet header on TAP. That bounds what one batch holds at once
+ * (each record is one linear skb) to a few MiB, whatever the write's size.
+ */
+#define MINITUN_REC_MAX_IP	65535
+
 static bool minitun_rec_valid(const struct minitun_rec *rec, size_t left,
 			      bool tap)
 {
@@ -483,6 +490,7 @@ static bool minitun_rec_valid(const struct minitun_rec *rec, size_t left,
 	       rec->hdr_len == sizeof(*rec) && !rec->flags &&
 	       !memcmp(rec->reserved, zeros, sizeof(zeros)) &&
 	       rec->len && rec->len <= left &&
+	       rec->len <= MINITUN_REC_MAX_IP + (tap ? ETH_HLEN : 0) &&
 	       MINITUN_REC_SIZE(rec->len) <= left &&
 	       (!tap || rec->len >= ETH_HLEN);
 }

@@ -608,4 +608,55 @@ TEST_F(batch, batch_over_the_send_buffer_does_not_wait_on_itself)
 	EXPECT_EQ(MINITUN_BATCH_MAX, answers);
 }
 
+/*
+ * One record holds at most one IP packet: 65535 bytes. Longer is refused
+ * with the rest of the batch, before anything is injected.
+ */
+TEST_F(batch, record_longer_than_an_ip_packet_refuses_the_batch)
+{
+	static uint8_t big[65536] = { 0x45 };
+	size_t len;
+
+	len = put_record(self->out, big, 65535, 0);
+	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
+	EXPECT_EQ(1, moved(self).rx_packets);
+
+	len = put_echo(self->out, 1, 8);
+	len += put_record(self->out + len, big, sizeof(big), 0);
+	EXPECT_EQ(-1, write(self->fd, self->out, len));
+	EXPECT_EQ(EINVAL, errno);
+	expect_nothing_injected(_metadata, self);
+}
+
+/* On TAP, a record is an Ethernet frame: one IP packet and its header. */
+TEST(batch_tap_record_is_at_most_an_ip_packet_and_its_header)
+{
+	static uint8_t out[MINITUN_REC_SIZE(ETH_HLEN + 65536)];
+	static uint8_t frame[ETH_HLEN + 65536] = {
+		[0 ... 5] = 0xff, [12] = 0x08, [14] = 0x45,
+	};
+	char name[IFNAMSIZ] = "mtbt0";
+	long long rx;
+	size_t len;
+	int fd;
+
+	fd = tun_open(MINITUN_DEV, name, IFF_TAP | IFF_NO_PI);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, if_no_ipv6(name));
+	ASSERT_EQ(0, if_set_up(name, 1));
+	ASSERT_EQ(0, set_batch(fd, MINITUN_BATCH_V1, LIMIT));
+	rx = if_stat(name, "rx_packets");
+
+	len = put_record(out, frame, ETH_HLEN + 65535, 0);
+	EXPECT_EQ((ssize_t)len, write(fd, out, len));
+	EXPECT_EQ(rx + 1, if_stat(name, "rx_packets"));
+
+	len = put_record(out, frame, sizeof(frame), 0);
+	EXPECT_EQ(-1, write(fd, out, len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(rx + 1, if_stat(name, "rx_packets"));
+	EXPECT_EQ(0, if_stat(name, "rx_dropped"));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -25,8 +25,9 @@
  *
  * write() takes up to max_packets records. It checks every header and length
  * before it injects anything: a malformed batch (a header cut short, a
- * version or hdr_len it does not know, len 0, a record running past the
- * buffer, more than max_packets records) fails as a whole with EINVAL (E2BIG
+ * version or hdr_len it does not know, len 0 or more than one IP packet
+ * can be (65535, plus the Ethernet header on TAP), a record running past
+ * the buffer, more than max_packets records) fails as a whole with EINVAL (E2BIG
  * for too many records) and changes no counter. A record that is well framed
  * but whose packet a single write() would refuse (an IP version that is
  * neither 4 nor 6 when proto is 0, the interface down) ends the batch there,
