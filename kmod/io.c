@@ -532,18 +532,25 @@ static int minitun_check_records(struct iov_iter walk, bool tap,
  * socket, and GRO moves the charge of what it merges to the skb it keeps:
  * skb_prepare_for_gro() makes GRO compare the sockets (as veth does), so
  * that no socket is credited what another was charged.
+ *
+ * gro_cells_receive() counts what it refuses (device down, its queue past
+ * netdev_max_backlog) in rx_dropped; only what it takes counts in rx.
  */
 static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 				struct list_head *skbs)
 {
 	struct sk_buff *skb, *next;
+	unsigned int len;
 
 	local_bh_disable();
 	list_for_each_entry_safe(skb, next, skbs, list) {
 		skb_list_del_init(skb);
+		/* the frame as written: TAP's Ethernet header is pulled */
+		len = skb->len + skb_mac_header_len(skb);
 		trace_minitun_inject(skb, mfile->queue_index);
 		skb_prepare_for_gro(skb);
-		gro_cells_receive(&mt->gro_cells, skb);
+		if (gro_cells_receive(&mt->gro_cells, skb) == NET_RX_SUCCESS)
+			minitun_count_rx(mt, len);
 	}
 	local_bh_enable();
 }
@@ -601,7 +608,6 @@ static ssize_t minitun_write_batch(struct minitun *mt,
 		iov_iter_advance(from, MINITUN_REC_SIZE(rec.len) -
 				       sizeof(rec) - rec.len);
 		list_add_tail(&skb->list, &skbs);
-		minitun_count_rx(mt, rec.len);
 		left -= MINITUN_REC_SIZE(rec.len);
 		done += MINITUN_REC_SIZE(rec.len);
 	}

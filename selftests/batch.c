@@ -659,4 +659,30 @@ TEST(batch_tap_record_is_at_most_an_ip_packet_and_its_header)
 	close(fd);
 }
 
+/*
+ * A packet that GRO's queue refuses (past netdev_max_backlog) counts in
+ * rx_dropped, not in rx_packets as well: each packet of a batch counts
+ * once.
+ */
+TEST_F(batch, packets_the_stack_drops_count_once)
+{
+	const char *backlog = "/proc/sys/net/core/netdev_max_backlog";
+	long long old = read_number("%s", backlog);
+	struct counters d;
+	size_t len = 0;
+	unsigned int i;
+
+	ASSERT_LT(0, old);
+	for (i = 0; i < LIMIT; i++)
+		len += put_echo(self->out + len, i, 8);
+	ASSERT_EQ(0, write_number(1, "%s", backlog));
+	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
+	EXPECT_EQ(0, write_number(old, "%s", backlog));
+
+	d = moved(self);
+	EXPECT_LT(0, d.rx_dropped);
+	EXPECT_EQ(LIMIT, d.rx_packets + d.rx_dropped)
+		TH_LOG("rx_packets %lld, rx_dropped %lld", d.rx_packets, d.rx_dropped);
+}
+
 TEST_HARNESS_MAIN
