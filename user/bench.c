@@ -4,9 +4,9 @@
  * /dev/net/tun, so that the two drivers are measured the same way, in the
  * same VM, one after the other (scripts/bench does that).
  *
- *   rx   the stack to the reader: a sender floods ready-made IPv4/UDP
- *        datagrams into the device; a reader per queue counts what it
- *        reads.
+ *   rx   the stack to the reader: a sender, or --senders of them, each
+ *        with flows of its own, floods ready-made IPv4/UDP datagrams into
+ *        the device; a reader per queue counts what it reads.
  *   tx   the writer to the stack: a writer per queue writes ready-made
  *        IPv4/UDP packets addressed to a UDP socket in the stack, which
  *        counts what arrives.
@@ -49,7 +49,11 @@
 #define SINK_PORT	9
 #define IP_UDP_HLEN	28	/* IPv4 and UDP headers: the smallest --size */
 #define MAX_BENCH_QUEUES 8
+#define MAX_SENDERS	8
 #define FLOWS_PER_QUEUE	4	/* source ports, so that flows spread over queues */
+#define SENDER_FLOWS	(MAX_BENCH_QUEUES * FLOWS_PER_QUEUE)	/* most a sender has */
+#define MAX_FLOWS	(MAX_SENDERS * SENDER_FLOWS)
+#define FIRST_PORT	10000	/* sender s's flow i: FIRST_PORT + s * SENDER_FLOWS + i */
 #define LAT_MAGIC	0x6d74756e6c617421ull
 #define LAT_GAP_US	100	/* lets the reader fall asleep again */
 #define SEND_BURST	32	/* datagrams per sendmmsg() */
@@ -67,6 +71,7 @@ struct bench {
 	struct bench *against;		/* lat: the device timed in turn */
 	enum bench_mode mode;
 	unsigned int size, seconds, queues, batch;
+	unsigned int senders;		/* rx: --senders; tx and lat: one sink or pacer */
 	bool json;
 
 	struct mt_device dev;
@@ -76,6 +81,15 @@ struct bench {
 	atomic_ullong total;		/* read or written, interval or not */
 	atomic_ullong queue_cpu_ns;	/* CPU time of the queue threads */
 	atomic_ullong offered;		/* rx, lat: sent into the device */
+	int sender_cpu[MAX_SENDERS];	/* where place() puts each thread */
+	int queue_cpu[MAX_BENCH_QUEUES];
+	long ncpus;			/* ... of the CPUs online */
+	atomic_uint senders_ready, senders_done;	/* rx: start and stop together */
+	atomic_bool go;
+	unsigned long long deadline;	/* rx: when every sender stops */
+	unsigned long long sender_offered[MAX_SENDERS];	/* rx: each sender's own */
+	unsigned long long flow_offered[MAX_FLOWS];	/* rx: by its sender */
+	unsigned long long flow_read[MAX_BENCH_QUEUES][MAX_FLOWS];	/* rx: by queue q's reader, in the interval */
 	unsigned long long delivered;	/* tx: arrived at the socket */
 	long long dev_packets, dev_drops;	/* the device's, at the start */
 	struct timespec start, end;
@@ -94,6 +108,8 @@ static const struct argp_option bench_options[] = {
 	{ "seconds", 't', "S", 0, "how long to measure (default 3)", 0 },
 	{ "queues", 'q', "N", 0, "N queues, a reader or writer thread each (default 1)", 0 },
 	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
+	{ "senders", 'S', "N", 0,
+	  "rx: N sender threads, on CPUs 0..N-1, each with flows of its own (default 1)", 0 },
 	{ "name", 'n', "NAME", 0,
 	  "the interface: a new one, or an existing TUN device without packet info (default: the driver's next free name)", 0 },
 	{ "against", 'a', "PATH", 0,
@@ -113,6 +129,7 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 		b->size = 64;
 		b->seconds = 3;
 		b->queues = 1;
+		b->senders = 1;
 		return 0;
 	case 'm':
 		for (i = 0; i < 3 && strcmp(arg, mode_names[i]); i++)
@@ -135,6 +152,10 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 		b->batch = mt_parse_number(state, "--batch", arg, 0,
 					   MINITUN_BATCH_MAX);
 		return 0;
+	case 'S':
+		b->senders = mt_parse_number(state, "--senders", arg, 1,
+					     MAX_SENDERS);
+		return 0;
 	case 'n':
 		b->name = mt_parse_ifname(state, arg);
 		return 0;
@@ -152,6 +173,8 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--batch is for rx and tx: lat has one packet in flight");
 		if (b->mode != MODE_LAT && b->against_node)
 			argp_error(state, "--against is for lat: rx and tx fill one device at a time");
+		if (b->mode != MODE_RX && b->senders > 1)
+			argp_error(state, "--senders is for rx: tx's writers are its queues, and lat has one packet in flight");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -167,6 +190,7 @@ static const struct argp bench_argp = {
 	       "latency (lat), on a fresh TUN device.\v"
 	       "Examples:\n"
 	       "  minitun bench --mode rx --size 64 --seconds 3\n"
+	       "  minitun bench --mode rx --senders 2 --queues 2\n"
 	       "  minitun bench --dev /dev/net/tun --mode lat --json\n"
 	       "  minitun bench --mode lat --against /dev/net/tun\n"
 	       "  minitun bench --mode tx --batch 32 --queues 2\n"
@@ -275,16 +299,47 @@ static int packet_socket(const struct bench *b, struct sockaddr_ll *to)
 }
 
 /*
- * rx: datagrams to the peer, FLOWS_PER_QUEUE source ports a queue so that
- * the flows spread over the queues, in bursts of sendmmsg().
+ * rx: the senders start together, sender 0 opening the interval once all
+ * are ready, and the last one to stop closes it. The wait looks at
+ * mt_stopping(), so that a sender that failed, or SIGINT, ends it.
  */
-static int send_flood(struct bench *b)
+static void senders_start(struct bench *b, unsigned int s)
 {
-	static uint8_t pkts[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE][1500];
+	atomic_fetch_add(&b->senders_ready, 1);
+	if (s) {
+		while (!atomic_load(&b->go) && !mt_stopping())
+			usleep(100);
+		return;
+	}
+	while (atomic_load(&b->senders_ready) < b->senders && !mt_stopping())
+		usleep(100);
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	b->deadline = now_ns() + b->seconds * 1000000000ull;
+	atomic_store(&b->measuring, true);
+	atomic_store(&b->go, true);
+}
+
+static void senders_stop(struct bench *b)
+{
+	if (atomic_fetch_add(&b->senders_done, 1) + 1 < b->senders)
+		return;
+	atomic_store(&b->measuring, false);
+	clock_gettime(CLOCK_MONOTONIC, &b->end);
+}
+
+/*
+ * rx: sender s's datagrams to the peer, FLOWS_PER_QUEUE source ports a
+ * queue, its own ports, so that its flows spread over the queues, in bursts
+ * of sendmmsg(). It counts what it offered flow by flow, so that report()
+ * can set each queue's offered load against what its reader delivered.
+ */
+static int send_flood(struct bench *b, unsigned int s)
+{
+	static __thread uint8_t pkts[SENDER_FLOWS][1500];
 	unsigned int nflows = b->queues * FLOWS_PER_QUEUE, i, flow = 0;
-	struct iovec iov[MAX_BENCH_QUEUES * FLOWS_PER_QUEUE];
+	unsigned long long *offered = b->flow_offered + s * SENDER_FLOWS;
+	struct iovec iov[SENDER_FLOWS];
 	struct mmsghdr msgs[SEND_BURST];
-	unsigned long long end;
 	struct sockaddr_ll to;
 	int fd, sent;
 
@@ -293,31 +348,35 @@ static int send_flood(struct bench *b)
 		return EXIT_RUNTIME;
 	for (i = 0; i < nflows; i++) {
 		iov[i] = (struct iovec) { pkts[i], b->size };
-		build_udp(pkts[i], b->size, LOCAL_ADDR, 10000 + i, PEER_ADDR);
+		build_udp(pkts[i], b->size, LOCAL_ADDR,
+			  FIRST_PORT + s * SENDER_FLOWS + i, PEER_ADDR);
 	}
 	for (i = 0; i < SEND_BURST; i++)
 		msgs[i] = (struct mmsghdr) { .msg_hdr = {
 			.msg_name = &to, .msg_namelen = sizeof(to),
 			.msg_iov = &iov[i % nflows], .msg_iovlen = 1 } };
 
-	clock_gettime(CLOCK_MONOTONIC, &b->start);
-	atomic_store(&b->measuring, true);
-	end = now_ns() + b->seconds * 1000000000ull;
-	while (!mt_stopping() && now_ns() < end) {
+	senders_start(b, s);
+	while (!mt_stopping() && now_ns() < b->deadline) {
 		/* A datagram the device refused (a full ring, without a qdisc
-		 * to take it) ends the burst: it was offered all the same.
+		 * to take it: ENOBUFS) ends the burst: it was offered all the
+		 * same.
 		 */
 		sent = sendmmsg(fd, msgs, SEND_BURST, 0);
-		atomic_fetch_add_explicit(&b->offered,
-					  sent == SEND_BURST ? sent : sent + 1,
-					  memory_order_relaxed);
+		if (sent < 0)
+			sent = errno == ENOBUFS ? 1 : 0;
+		else if (sent < SEND_BURST)
+			sent++;
+		for (i = 0; i < (unsigned int)sent; i++)
+			offered[(flow + i) % nflows]++;
+		b->sender_offered[s] += sent;
 		/* the next burst starts on the next flow */
 		flow = (flow + 1) % nflows;
 		for (i = 0; i < SEND_BURST; i++)
 			msgs[i].msg_hdr.msg_iov = &iov[(flow + i) % nflows];
 	}
-	atomic_store(&b->measuring, false);
-	clock_gettime(CLOCK_MONOTONIC, &b->end);
+	atomic_fetch_add(&b->offered, b->sender_offered[s]);
+	senders_stop(b);
 	close(fd);
 	return 0;
 }
@@ -340,13 +399,50 @@ static unsigned int count_packets(const struct bench *b, const uint8_t *buf,
 	return n;
 }
 
-/* What a queue worker did: always in total, in done[] if in the interval. */
-static void count(struct bench *b, unsigned int q, unsigned int packets)
+/*
+ * What a queue worker did: always in total, in done[] if in the interval.
+ * Whether it was in the interval.
+ */
+static bool count(struct bench *b, unsigned int q, unsigned int packets)
 {
 	atomic_fetch_add_explicit(&b->total, packets, memory_order_relaxed);
-	if (atomic_load_explicit(&b->measuring, memory_order_relaxed))
-		atomic_fetch_add_explicit(&b->done[q], packets,
-					  memory_order_relaxed);
+	if (!atomic_load_explicit(&b->measuring, memory_order_relaxed))
+		return false;
+	atomic_fetch_add_explicit(&b->done[q], packets, memory_order_relaxed);
+	return true;
+}
+
+/* rx: the flow of one packet read, by its source port, in flow_read[q]. */
+static void note_flow(struct bench *b, unsigned int q, const uint8_t *pkt,
+		      size_t len)
+{
+	unsigned int flow;
+
+	if (len < IP_UDP_HLEN)
+		return;
+	flow = get16(pkt + 20) - FIRST_PORT;
+	if (flow < MAX_FLOWS)
+		b->flow_read[q][flow]++;
+}
+
+/* ... of every packet in what one read() returned. */
+static void note_flows(struct bench *b, unsigned int q, const uint8_t *buf,
+		       size_t len)
+{
+	const struct minitun_rec *rec;
+	size_t off = 0;
+
+	if (!b->batch) {
+		note_flow(b, q, buf, len);
+		return;
+	}
+	while (off + sizeof(*rec) <= len) {
+		rec = (const struct minitun_rec *)(buf + off);
+		if (off + rec->hdr_len + rec->len > len)
+			return;
+		note_flow(b, q, buf + off + rec->hdr_len, rec->len);
+		off += MINITUN_REC_SIZE(rec->len);
+	}
 }
 
 static int read_queue(struct bench *b, unsigned int q)
@@ -362,7 +458,8 @@ static int read_queue(struct bench *b, unsigned int q)
 			mt_explain_io_error(&b->dev, "read", errno);
 			return EXIT_RUNTIME;
 		}
-		count(b, q, count_packets(b, buf, n));
+		if (count(b, q, count_packets(b, buf, n)))
+			note_flows(b, q, buf, n);
 	}
 	return EXIT_OK;
 }
@@ -552,24 +649,36 @@ static int read_stamps(struct bench *b, unsigned int q)
 }
 
 /*
- * Each thread on a CPU of its own where there are enough: the last one
- * (sender, receiver or pacer) on CPU 0, queue q's on CPU q + 1, wrapping
- * over CPUs 1 and up. With fewer CPUs than threads the queues share, and
- * the sender keeps its CPU: a reader woken on the sender's CPU preempts it
- * for each packet, and the run then measures the scheduler. Under
- * emulation a thread that moves between CPUs, or a wakeup that finds its
- * thread on one CPU this run and another the next, makes the figures
- * wander more than any driver does.
+ * Each thread on a CPU of its own where there are enough: the senders (or
+ * tx's receiver, or lat's pacer) on CPUs 0..senders-1, queue q's thread on
+ * the next CPUs, wrapping over those only when there are too few, and
+ * over all of them when there are no more than senders. With fewer CPUs
+ * than threads the queues share, and the senders keep theirs: a reader
+ * woken on a sender's CPU preempts it for each packet, and the run then
+ * measures the scheduler. Under emulation a thread that moves between
+ * CPUs, or a wakeup that finds its thread on one CPU this run and another
+ * the next, makes the figures wander more than any driver does.
  */
-static void pin(const struct bench *b, unsigned int index)
+static void place(struct bench *b)
 {
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int i, s = b->senders;
+
+	if (ncpus < 1)
+		ncpus = 1;
+	b->ncpus = ncpus;
+	for (i = 0; i < s; i++)
+		b->sender_cpu[i] = i % ncpus;
+	for (i = 0; i < b->queues; i++)
+		b->queue_cpu[i] = ncpus > s ? s + i % (ncpus - s) : (s + i) % ncpus;
+}
+
+static void pin(int cpu)
+{
 	cpu_set_t set;
 
-	if (ncpus < 2)
-		return;
 	CPU_ZERO(&set);
-	CPU_SET(index < b->queues ? 1 + index % (ncpus - 1) : 0, &set);
+	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
@@ -606,8 +715,9 @@ static int queue_thread(struct bench *b, unsigned int q)
 }
 
 /*
- * Threads 0..queues-1 work the queues; the last one paces and times. With
- * --against, the second device's readers come between them.
+ * Threads 0..queues-1 work the queues; the rest send (rx), or receive (tx)
+ * or pace (lat), and time. With --against, the second device's readers
+ * come between them.
  */
 static int bench_thread(void *ctx, unsigned int index)
 {
@@ -618,12 +728,15 @@ static int bench_thread(void *ctx, unsigned int index)
 			b = b->against;
 		index -= b->queues;
 	}
-	pin(b, index);
-	if (index < b->queues)
+	if (index < b->queues) {
+		pin(b->queue_cpu[index]);
 		return queue_thread(b, index);
+	}
+	index -= b->queues;
+	pin(b->sender_cpu[index]);
 	switch (b->mode) {
 	case MODE_RX:
-		return send_flood(b);
+		return send_flood(b, index);
 	case MODE_TX:
 		return receive_sink(b);
 	default:
@@ -700,6 +813,101 @@ static void device_counts(const struct bench *b, long long *packets,
 	*drops = counter(b, tx ? "rx_dropped" : "tx_dropped");
 }
 
+/*
+ * rx: what was offered to each queue. The device chooses a queue by its
+ * hash of the flow, so each flow's packets go to the queue whose reader
+ * read it, and those of a flow no reader saw (all dropped) to unplaced,
+ * the return value.
+ */
+static unsigned long long offered_per_queue(const struct bench *b,
+					    unsigned long long *per_queue)
+{
+	unsigned long long unplaced = 0;
+	unsigned int f, q, best;
+
+	memset(per_queue, 0, b->queues * sizeof(*per_queue));
+	for (f = 0; f < b->senders * SENDER_FLOWS; f++) {
+		best = 0;
+		for (q = 1; q < b->queues; q++)
+			if (b->flow_read[q][f] > b->flow_read[best][f])
+				best = q;
+		if (b->flow_read[best][f])
+			per_queue[best] += b->flow_offered[f];
+		else
+			unplaced += b->flow_offered[f];
+	}
+	return unplaced;
+}
+
+static void print_counts(const char *name, const unsigned long long *v,
+			 unsigned int n)
+{
+	unsigned int i;
+
+	printf(", \"%s\": [", name);
+	for (i = 0; i < n; i++)
+		printf("%s%llu", i ? ", " : "", v[i]);
+	printf("]");
+}
+
+static void print_cpus(const char *name, const int *cpus, unsigned int n,
+		       bool json)
+{
+	unsigned int i;
+
+	printf(json ? ", \"%s_cpus\": [" : "%s on CPU", name);
+	for (i = 0; i < n; i++)
+		printf(json ? "%s%d" : "%s %d", i && json ? ", " : "", cpus[i]);
+	if (json)
+		printf("]");
+}
+
+/*
+ * Where the threads ran: the senders (tx: the sink, lat: the pacer) and
+ * the queues' readers or writers, each pinned to its CPU.
+ */
+static void print_placement(const struct bench *b, bool json)
+{
+	const char *senders = b->mode == MODE_TX ? "sink" :
+			      b->mode == MODE_LAT ? "sender" : "senders";
+
+	if (!json)
+		printf("  threads: ");
+	print_cpus(json ? "sender" : senders, b->sender_cpu, b->senders, json);
+	if (!json)
+		printf("; ");
+	print_cpus(json ? "queue" : b->mode == MODE_TX ? "writers" : "readers",
+		   b->queue_cpu, b->queues, json);
+	if (!json)
+		printf(" (%ld CPUs online)\n", b->ncpus);
+}
+
+/* rx: what the senders offered, in all, each, and to each queue. */
+static void print_offered(const struct bench *b, bool json)
+{
+	unsigned long long per_queue[MAX_BENCH_QUEUES], unplaced;
+	double secs = elapsed(b);
+	unsigned int q;
+
+	unplaced = offered_per_queue(b, per_queue);
+	if (json) {
+		printf(", \"offered\": %llu", atomic_load(&b->offered));
+		print_counts("offered_per_sender", b->sender_offered, b->senders);
+		print_counts("offered_per_queue", per_queue, b->queues);
+		printf(", \"offered_unplaced\": %llu", unplaced);
+		return;
+	}
+	printf("  offered %.0f packets/s by %u sender%s; per queue, offered/delivered:",
+	       atomic_load(&b->offered) / secs, b->senders,
+	       b->senders > 1 ? "s" : "");
+	for (q = 0; q < b->queues; q++)
+		printf(" %.0f/%.0f", per_queue[q] / secs,
+		       atomic_load(&b->done[q]) / secs);
+	if (unplaced)
+		printf(", %.0f/s of flows no reader saw", unplaced / secs);
+	printf("\n");
+}
+
 /* The figures, and the device's own count of what the run moved. */
 static void report(struct bench *b)
 {
@@ -735,14 +943,21 @@ static void report(struct bench *b)
 		       percentile(b, 100), b->lost);
 		for (q = 0; q < b->queues; q++)
 			printf("%s%llu", q ? ", " : "", atomic_load(&b->done[q]));
-		printf("]}\n");
+		printf("], \"senders\": %u", b->mode == MODE_TX ? 0 : b->senders);
+		print_placement(b, true);
+		if (b->mode == MODE_RX)
+			print_offered(b, true);
+		printf("}\n");
 		return;
 	}
 
-	printf("%s on %s (%s): %u-byte packets, %u queue%s%s, %.1f s\n",
+	printf("%s on %s (%s): %u-byte packets, %u queue%s",
 	       mode_names[b->mode], b->dev.name, b->dev.driver, b->size,
-	       b->queues, b->queues > 1 ? "s" : "",
-	       b->batch ? ", batched" : "", secs);
+	       b->queues, b->queues > 1 ? "s" : "");
+	if (b->senders > 1)
+		printf(", %u senders", b->senders);
+	printf("%s, %.1f s\n", b->batch ? ", batched" : "", secs);
+	print_placement(b, false);
 	if (b->mode == MODE_LAT) {
 		printf("  %zu round trips, %zu lost; wakeup to read: p50 %llu ns, p90 %llu ns, p99 %llu ns, max %llu ns\n",
 		       atomic_load(&b->nsamples), b->lost, percentile(b, 50), percentile(b, 90),
@@ -751,6 +966,8 @@ static void report(struct bench *b)
 	}
 	printf("  %.0f packets/s, %.1f Mbit/s delivered; %lld dropped by the device\n",
 	       pps, pps * b->size * 8 / 1e6, drops);
+	if (b->mode == MODE_RX)
+		print_offered(b, false);
 	printf("  the %s spent %.0f ns of CPU per packet\n",
 	       b->mode == MODE_TX ? "writers" : "readers", cpu_per_packet(b));
 }
@@ -800,6 +1017,7 @@ static void bench_against(struct bench *b, struct bench *against)
 		.size = b->size,
 		.seconds = b->seconds,
 		.queues = b->queues,
+		.senders = b->senders,
 		.json = b->json,
 		.sink = -1,
 		.event = -1,
@@ -824,10 +1042,12 @@ int cmd_bench(int argc, char **argv)
 		if (bench_prepare(sides[i]))
 			goto out;
 
-	for (i = 0; i < nsides; i++)
+	for (i = 0; i < nsides; i++) {
+		place(sides[i]);
 		device_counts(sides[i], &sides[i]->dev_packets,
 			      &sides[i]->dev_drops);
-	err = mt_run_workers(nsides * b.queues + 1, bench_thread, &b) ?
+	}
+	err = mt_run_workers(nsides * b.queues + b.senders, bench_thread, &b) ?
 	      EXIT_RUNTIME : EXIT_OK;
 	for (i = 0; i < nsides && !err; i++)
 		report(sides[i]);
