@@ -363,7 +363,7 @@ static int minitun_ip_proto(struct sk_buff *skb, __be16 *proto)
  * information to trust; NULL: take the protocol from the IP version (TAP
  * takes it from the Ethernet header either way). tun's order of checks,
  * so that the same write fails the same way: the interface being down is
- * found last.
+ * found last, by the caller, where it injects.
  */
 static struct sk_buff *minitun_build_skb(struct minitun *mt,
 					 struct minitun_file *mfile,
@@ -407,17 +407,20 @@ static struct sk_buff *minitun_build_skb(struct minitun *mt,
 	 */
 	skb_reset_network_header(skb);
 	skb_record_rx_queue(skb, mfile->queue_index);
-
-	if (unlikely(!(dev->flags & IFF_UP))) {
-		err = -EIO;
-		reason = SKB_DROP_REASON_DEV_READY;
-		goto drop;
-	}
 	return skb;
 
 drop:
 	kfree_skb_reason(skb, reason);
 	return ERR_PTR(err);
+}
+
+/* tun's last check: a packet for an interface that is down is -EIO. */
+static bool minitun_dev_down(struct minitun *mt, struct sk_buff *skb)
+{
+	if (likely(mt->dev->flags & IFF_UP))
+		return false;
+	kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
+	return true;
 }
 
 /* Written packets count in the device's rx counters, frame length, as tun's. */
@@ -465,11 +468,23 @@ static ssize_t minitun_write_one(struct minitun *mt, struct minitun_file *mfile,
 	if (IS_ERR(skb))
 		return minitun_write_failed(mt, PTR_ERR(skb));
 
+	/*
+	 * The up check and the injection in one RCU section, as in tun:
+	 * closing the device clears IFF_UP and then waits in synchronize_net(),
+	 * so once it is down (and before NETDEV_UNREGISTER) no writer that saw
+	 * it up is still handing the stack a packet.
+	 */
+	rcu_read_lock();
+	if (minitun_dev_down(mt, skb)) {
+		rcu_read_unlock();
+		return minitun_write_failed(mt, -EIO);
+	}
 	trace_minitun_inject(skb, mfile->queue_index);
 	local_bh_disable();
 	netif_receive_skb(skb);
 	local_bh_enable();
 	minitun_count_rx(mt, len);
+	rcu_read_unlock();
 
 	return total;
 }
@@ -599,6 +614,12 @@ static ssize_t minitun_write_batch(struct minitun *mt,
 		pi.proto = rec.proto;
 		skb = minitun_build_skb(mt, mfile, from, rec.len,
 					rec.proto ? &pi : NULL, noblock);
+		/*
+		 * Down ends the batch here; gro_cells_receive() checks again,
+		 * under RCU, where it takes the packet.
+		 */
+		if (!IS_ERR(skb) && minitun_dev_down(mt, skb))
+			skb = ERR_PTR(-EIO);
 		if (IS_ERR(skb)) {
 			/* Only a refusal that ends the write is counted. */
 			if (!i)
