@@ -23,27 +23,35 @@
 
 /*
  * ptr_ring_produce(), plus what the tracepoint and ethtool want to know,
- * taken under the producer lock that the produce itself needs.
+ * taken under the producer lock that the produce itself needs. The enqueue
+ * event fires before the produce: from the produce on, a reader may take
+ * the skb and free it.
  */
 static int minitun_ring_produce(struct minitun_file *mfile,
-				struct sk_buff *skb, u32 *occupancy,
-				bool *sleeping)
+				struct sk_buff *skb, u16 queue, bool *sleeping)
 {
 	struct minitun_tx_stats *stats = &mfile->tx_stats;
 	struct ptr_ring *ring = &mfile->tx_ring;
-	int err;
+	u32 occupancy;
+	int err = 0;
 
 	spin_lock(&ring->producer_lock);
-	err = __ptr_ring_produce(ring, skb);
+	/* __ptr_ring_produce()'s own test, so that it cannot fail below */
+	if (unlikely(!ring->size || __ptr_ring_full(ring))) {
+		err = -ENOSPC;
+	} else {
+		occupancy = minitun_ring_occupancy(ring, ring->producer,
+						   READ_ONCE(ring->consumer_head)) + 1;
+		trace_minitun_enqueue(skb, queue, occupancy, ring->size);
+		__ptr_ring_produce(ring, skb);
+	}
 
 	u64_stats_update_begin(&stats->syncp);
 	if (err) {
 		u64_stats_inc(&stats->drop_full);
 	} else {
-		*occupancy = minitun_ring_occupancy(ring, ring->producer,
-						    READ_ONCE(ring->consumer_head));
-		if (*occupancy > u64_stats_read(&stats->high_water))
-			u64_stats_set(&stats->high_water, *occupancy);
+		if (occupancy > u64_stats_read(&stats->high_water))
+			u64_stats_set(&stats->high_water, occupancy);
 		u64_stats_inc(&stats->enqueued);
 		/*
 		 * An unordered peek, for the counters and the tracepoint only:
@@ -59,9 +67,9 @@ static int minitun_ring_produce(struct minitun_file *mfile,
 	return err;
 }
 
-static void minitun_wake_reader(struct minitun_file *mfile,
-				const struct sk_buff *skb, u16 queue,
-				bool sleeping)
+/* skb is only an address here, the tracer's key: it may be freed already. */
+static void minitun_wake_reader(struct minitun_file *mfile, const void *skb,
+				u16 queue, bool sleeping)
 {
 	trace_minitun_wake(skb, queue, sleeping);
 	if (mfile->flags & MINITUN_FASYNC)
@@ -80,7 +88,6 @@ static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	u16 queue = skb_get_queue_mapping(skb);
 	enum skb_drop_reason reason;
 	struct minitun_file *mfile;
-	u32 occupancy;
 	bool sleeping;
 
 	trace_minitun_xmit(skb, queue);
@@ -100,18 +107,15 @@ static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	skb_orphan(skb);
 	nf_reset_ct(skb);
 
-	if (minitun_ring_produce(mfile, skb, &occupancy, &sleeping)) {
+	if (minitun_ring_produce(mfile, skb, queue, &sleeping)) {
 		reason = SKB_DROP_REASON_FULL_RING;
 		goto drop;
 	}
-	trace_minitun_enqueue(skb, queue, occupancy, mfile->tx_ring.size);
 
 	/* lltx leaves trans_start to us. */
 	txq_trans_cond_update(netdev_get_tx_queue(dev, queue));
 
-	/* From here the reader may already have freed the skb: only its
-	 * address is used, as the tracer's key.
-	 */
+	/* The reader may have freed the skb already: only its address goes on. */
 	minitun_wake_reader(mfile, skb, queue, sleeping);
 
 	rcu_read_unlock();
