@@ -78,6 +78,71 @@ test_against_refused_for_rx() {
 	echo "$err"
 	[ $rc = 2 ] && grep -q -- "--against is for lat" <<< "$err"
 }
+
+# The sum of a JSON array of numbers, by name, from bench's object.
+sum() {
+	local list
+	list=$(sed -n "s/.*\"$2\": \\[\\([0-9, ]*\\)\\].*/\\1/p" <<< "$1")
+	echo $((${list//, /+}))
+}
+
+# --senders: what the senders offered, each and in all, is what the queues
+# were offered, and what the readers read is what the device sent; the
+# device's own count of what it sent and dropped is what the senders
+# offered, but for what the rings (and tun's qdisc) still held at the end,
+# so nothing was counted twice; and each thread is where it was placed.
+check_senders() {
+	local out offered dev drops left hold cpus placed q ncpus
+	out=$("$minitun" bench --json --seconds 1 --mode rx --senders 2 --queues 2 "$@") || return 1
+	check_object "$out" || return 1
+	offered=$(field "$out" offered)
+	[ "$(sum "$out" offered_per_sender)" = "$offered" ] ||
+		{ echo "senders offered $(sum "$out" offered_per_sender), in all $offered"; return 1; }
+	[ $(($(sum "$out" offered_per_queue) + $(field "$out" offered_unplaced))) = "$offered" ] ||
+		{ echo "queues were offered $(sum "$out" offered_per_queue), in all $offered"; return 1; }
+	[ "$(sum "$out" per_queue)" = "$(field "$out" packets)" ] ||
+		{ echo "queues delivered $(sum "$out" per_queue), in all $(field "$out" packets)"; return 1; }
+	grep -q '"offered_per_sender": \[[1-9][0-9]*, [1-9][0-9]*\]' <<< "$out" ||
+		{ echo "a sender offered nothing"; return 1; }
+	dev=$(field "$out" dev_packets)
+	drops=$(field "$out" drops)
+	left=$((offered - dev - drops))
+	hold=$((2 * 2 * 500))	# two queues, a ring and a qdisc of 500 each
+	if [ $left -lt 0 ] || [ $left -gt $hold ]; then
+		echo "offered $offered, the device sent $dev and dropped $drops"
+		return 1
+	fi
+	# senders on CPUs 0 and 1, the readers on the next, wrapping
+	ncpus=$(nproc)
+	placed=
+	for q in 0 1; do
+		if [ "$ncpus" -gt 2 ]; then
+			placed+="${placed:+, }$((2 + q % (ncpus - 2)))"
+		else
+			placed+="${placed:+, }$(((2 + q) % ncpus))"
+		fi
+	done
+	cpus='"sender_cpus": [0, 1], "queue_cpus": ['"$placed"']'
+	[[ $out == *"$cpus"* ]] || { echo "not placed as $cpus"; return 1; }
+}
+
+test_rx_senders_add_up() {
+	local node
+	modprobe tun
+	for node in /dev/net/tun /dev/minitun; do
+		check_senders --dev $node || return 1
+	done
+	check_senders --batch 8
+}
+test_senders_refused_for_tx_and_lat() {
+	local err mode rc
+	for mode in tx lat; do
+		rc=0
+		err=$("$minitun" bench --mode $mode --senders 2 --seconds 1 2>&1) || rc=$?
+		echo "$err"
+		[ $rc = 2 ] && grep -q -- "--senders is for rx" <<< "$err" || return 1
+	done
+}
 test_batch_refused_on_tun() {
 	local err rc=0
 	modprobe tun
@@ -89,4 +154,5 @@ test_batch_refused_on_tun() {
 run_tests test_rx_counts_what_the_readers_read test_rx_two_queues \
 	test_tx_counts_what_the_writers_wrote test_lat_times_every_round_trip \
 	test_lat_against_times_both_drivers_in_turn test_against_refused_for_rx \
-	test_batched_rx_and_tx test_batch_refused_on_tun
+	test_batched_rx_and_tx test_batch_refused_on_tun \
+	test_rx_senders_add_up test_senders_refused_for_tx_and_lat
