@@ -74,6 +74,7 @@ help:
 	@echo '  make          build the module, the minitun command and the selftests'
 	@echo '  make demo     boot a VM, bring up mtun0, ping through it and trace the packets'
 	@echo '  make test     run every test (host side, then in one VM); ends "N passed, N failed"'
+	@echo '  make test T=reader[:CASE]  one program (or one case) in the VM, no host tests'
 	@echo '  make test KERNEL=6.12    the same on Debian 6.12 (bookworm-backports)'
 	@echo '  make test KERNEL=debug   the same on a KASAN/lockdep/kmemleak kernel (built once)'
 	@echo '  make bench    minitun against the real tun driver, side by side in one VM'
@@ -185,9 +186,9 @@ ifeq ($(KERNEL),debug)
 test: test-debug
 else
 test:
-	$(Q)scripts/deps
+	$(Q)$(if $(T),,scripts/deps)
 	$(Q)$(MAKE) all
-	$(Q)scripts/test
+	$(Q)scripts/test $(T)
 endif
 
 # The debug lane: the whole suite on a kernel of our own with KASAN,
@@ -203,7 +204,7 @@ test-debug:
 		VM_KMOD=$(MODULE_DIR)/kmod VM_MEM=$${VM_MEM:-2G} \
 		MINITUN_STRESS_SECONDS=$${MINITUN_STRESS_SECONDS:-600} \
 		MINITUN_FUZZ_SECONDS=$${MINITUN_FUZZ_SECONDS:-600} \
-		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test
+		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test $(T)
 
 bench:
 	$(Q)scripts/bench
