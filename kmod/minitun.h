@@ -88,7 +88,7 @@ struct minitun_file {
  */
 struct minitun {
 	struct minitun_file __rcu *queues[MINITUN_MAX_QUEUES];
-	unsigned int numqueues;		/* attached, = real_num_tx_queues */
+	unsigned int numqueues;		/* attached; READ_ONCE() in select_queue */
 	unsigned int numdisabled;	/* detached by TUNSETQUEUE */
 	struct list_head disabled;
 	unsigned int flags;		/* IFF_TUN or IFF_TAP, MINITUN_FEATURES, IFF_PERSIST */

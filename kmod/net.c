@@ -130,6 +130,26 @@ drop:
 	return NET_XMIT_DROP;
 }
 
+/*
+ * tun_select_queue()'s pick: the flow hash scaled to the queues attached
+ * now. The core's own pick hashes over real_num_tx_queues (or a socket's
+ * cached queue below it), which shrinks only once a detaching queue's
+ * synchronize_net() is over: until then a share of the flows would go to
+ * the vacated index and be dropped for want of a reader. What still is (a
+ * sender that read numqueues just before a detach) counts in
+ * tx_drop_no_reader. One queue needs no hash.
+ */
+static u16 minitun_select_queue(struct net_device *dev, struct sk_buff *skb,
+				struct net_device *sb_dev)
+{
+	struct minitun *mt = netdev_priv(dev);
+	u32 numqueues = READ_ONCE(mt->numqueues);
+
+	if (numqueues <= 1)
+		return 0;
+	return ((u64)skb_get_hash(skb) * numqueues) >> 32;
+}
+
 static int minitun_net_init(struct net_device *dev)
 {
 	struct minitun *mt = netdev_priv(dev);
@@ -211,6 +231,7 @@ static const struct net_device_ops minitun_tun_netdev_ops = {
 	.ndo_open		= minitun_net_open,
 	.ndo_stop		= minitun_net_stop,
 	.ndo_start_xmit		= minitun_net_xmit,
+	.ndo_select_queue	= minitun_select_queue,
 	.ndo_get_stats64	= dev_get_tstats64,
 	.ndo_change_carrier	= minitun_net_change_carrier,
 };
@@ -221,6 +242,7 @@ static const struct net_device_ops minitun_tap_netdev_ops = {
 	.ndo_open		= minitun_net_open,
 	.ndo_stop		= minitun_net_stop,
 	.ndo_start_xmit		= minitun_net_xmit,
+	.ndo_select_queue	= minitun_select_queue,
 	.ndo_get_stats64	= dev_get_tstats64,
 	.ndo_change_carrier	= minitun_net_change_carrier,
 	.ndo_set_mac_address	= eth_mac_addr,

@@ -133,7 +133,8 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 	if (publish)
 		rcu_assign_pointer(mfile->mt, mt);
 	rcu_assign_pointer(mt->queues[mt->numqueues], mfile);
-	mt->numqueues++;
+	/* after the slot: ndo_select_queue picks below numqueues */
+	WRITE_ONCE(mt->numqueues, mt->numqueues + 1);
 	minitun_set_real_num_queues(mt);
 
 	return 0;
@@ -156,8 +157,9 @@ void minitun_queue_detach(struct minitun_file *mfile, bool clean)
 		last = rtnl_dereference(mt->queues[mt->numqueues - 1]);
 		rcu_assign_pointer(mt->queues[mfile->queue_index], last);
 		last->queue_index = mfile->queue_index;
-		RCU_INIT_POINTER(mt->queues[mt->numqueues - 1], NULL);
-		mt->numqueues--;
+		/* before the slot goes: ndo_select_queue stops picking it */
+		WRITE_ONCE(mt->numqueues, mt->numqueues - 1);
+		RCU_INIT_POINTER(mt->queues[mt->numqueues], NULL);
 
 		if (clean) {
 			RCU_INIT_POINTER(mfile->mt, NULL);
@@ -218,7 +220,7 @@ void minitun_queue_detach_all(struct minitun *mt)
 		minitun_queue_purge(mfile);
 		sock_put(&mfile->sk);
 	}
-	mt->numqueues = 0;
+	WRITE_ONCE(mt->numqueues, 0);
 
 	list_for_each_entry_safe(mfile, tmp, &mt->disabled, next) {
 		minitun_queue_enable(mfile);

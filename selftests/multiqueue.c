@@ -340,6 +340,39 @@ TEST_F(multiqueue, with_every_queue_detached_packets_find_no_reader)
 }
 
 /*
+ * While a queue detaches, the flows that the core would still hash to the
+ * vacated index (until real_num_tx_queues shrinks, after the detach's
+ * synchronize_net()) go to an attached queue instead: a sender flooding
+ * every flow through detach after detach finds a reader each time.
+ */
+TEST_F(multiqueue, detaching_a_queue_drops_no_flow_meanwhile)
+{
+	int socks[FLOWS], f, round;
+	uint32_t seq = 0;
+	pid_t sender;
+
+	sender = fork();
+	ASSERT_LE(0, sender);
+	if (!sender) {
+		for (f = 0; f < FLOWS; f++)
+			socks[f] = flow_socket(f);
+		for (;;)
+			for (f = 0; f < FLOWS; f++)
+				send(socks[f], &seq, sizeof(seq), MSG_DONTWAIT);
+	}
+	usleep(100000);
+	for (round = 0; round < 10; round++) {
+		ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+		drain_all(self);
+		ASSERT_EQ(0, set_queue(self->fds[1], IFF_ATTACH_QUEUE));
+		drain_all(self);
+	}
+	kill(sender, SIGKILL);
+	waitpid(sender, NULL, 0);
+	EXPECT_EQ(0, ethtool_stat(self->name, "tx_drop_no_reader"));
+}
+
+/*
  * Queue q's packets, still queued, go when the queue does: counted as
  * purged, while the other queues keep theirs. how closes or detaches.
  */
