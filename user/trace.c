@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <linux/types.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -868,6 +870,15 @@ static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 			usleep(TRACE_POLL_MS * 1000);
 		}
 	}
+	/*
+	 * Stop the probes, and let those still running finish, before the
+	 * last records and the totals are read: under load they would
+	 * disagree. A probe runs within an RCU read-side section, and
+	 * membarrier's GLOBAL command waits for a grace period.
+	 */
+	trace_bpf__detach(skel);
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(TRACE_POLL_MS * 1000);	/* nohz_full: wait it out */
 	if (rb) {
 		ring_buffer__consume(rb);
 		ring_buffer__free(rb);
