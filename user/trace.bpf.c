@@ -153,13 +153,13 @@ static __always_inline struct flight *flight_of(const void *skb)
  * A free slot of the skb's set, or else the oldest: most likely a packet
  * whose end no probe saw, as five live ones in a set are rare (with a
  * thousand packets in flight, any of the sets holds five about 3% of the
- * time). Two packets racing for a free slot are told apart by the
- * compare-and-swap.
+ * time). Two packets racing for a slot, free or not, are told apart by the
+ * compare-and-swap: the loser is not followed, and counts as evicted.
  */
 static __always_inline struct flight *flight_take(__u64 key)
 {
 	__u32 set = flight_set(key), oldest = set;
-	__u64 oldest_born = ~0ull;
+	__u64 oldest_born = ~0ull, oldest_key = 0, cur;
 	struct flight *f;
 	int way;
 
@@ -167,18 +167,20 @@ static __always_inline struct flight *flight_take(__u64 key)
 		f = flight_slot(set + way);
 		if (!f)
 			return NULL;
-		if (!f->skb && !__sync_val_compare_and_swap(&f->skb, 0, key))
+		cur = f->skb;
+		if (!cur && !__sync_val_compare_and_swap(&f->skb, 0, key))
 			return f;
 		if (f->born < oldest_born) {
 			oldest_born = f->born;
+			oldest_key = cur;
 			oldest = set + way;
 		}
 	}
+	__sync_fetch_and_add(&counts.evicted, 1);
 	f = flight_slot(oldest);
-	if (f) {
-		f->skb = key;
-		__sync_fetch_and_add(&counts.evicted, 1);
-	}
+	if (!f || __sync_val_compare_and_swap(&f->skb, oldest_key, key) !=
+		  oldest_key)
+		return NULL;
 	return f;
 }
 
