@@ -34,7 +34,6 @@
 #define MINITUN_DEV	"/dev/minitun"
 #define TUN_DEV		"/dev/net/tun"
 
-/* Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno. */
 /*
  * The running kernel is at least major.minor.patch: for the behaviours of
  * tun and the core that changed between the kernels minitun supports.
@@ -53,6 +52,7 @@ static inline int kernel_at_least(int major, int minor, int patch)
 	return v[2] >= patch;
 }
 
+/* Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno. */
 static inline int tun_open(const char *node, char *name, int flags)
 {
 	struct ifreq ifr = { .ifr_flags = flags };
@@ -405,6 +405,179 @@ static inline int wait_exit(pid_t pid, int timeout_ms)
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return -ETIMEDOUT;
+}
+
+/* TUNSETQUEUE: attach (IFF_ATTACH_QUEUE) or detach a queue; 0 or -errno. */
+static inline int tun_setqueue(int fd, int flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+
+	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
+}
+
+/* An interface of that name exists in this network namespace. */
+static inline int link_exists(const char *name)
+{
+	return read_number("/sys/class/net/%s/ifindex", name) > 0;
+}
+
+/* A module's reference count (/sys/module/NAME/refcnt), or -1. */
+static inline long long module_refs(const char *module)
+{
+	return read_number("/sys/module/%s/refcnt", module);
+}
+
+/* One datagram of len bytes to addr:port (IPv4); 0 or -errno. */
+static inline int send_udp(const char *addr, int port, const void *buf,
+			   size_t len)
+{
+	int fd, err = 0;
+
+	fd = udp_connect(addr, port);
+	if (fd < 0)
+		return fd;
+	if (send(fd, buf, len, 0) != (ssize_t)len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * A counter of this network namespace's IP statistics, as netstat -s reads
+ * them: snmp_stat("Ip", "InReceives") from /proc/net/snmp, where a line of
+ * names precedes a line of values; snmp_stat("Ip6", "InReceives") is
+ * Ip6InReceives in /proc/net/snmp6. -1 if there is no such counter.
+ */
+static inline long long snmp_stat(const char *group, const char *name)
+{
+	char names[4096], values[4096], want[64], *n, *v, *sn, *sv;
+	int v6 = !strcmp(group, "Ip6");
+	long long val = -1;
+	FILE *f;
+
+	f = fopen(v6 ? "/proc/net/snmp6" : "/proc/net/snmp", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%s%s", v6 ? group : "", name);
+	while (val < 0 && fgets(names, sizeof(names), f)) {
+		if (v6) {
+			if (sscanf(names, "%63s %lld", values, &val) != 2 ||
+			    strcmp(values, want))
+				val = -1;
+			continue;
+		}
+		if (strncmp(names, group, strlen(group)) ||
+		    names[strlen(group)] != ':' ||
+		    !fgets(values, sizeof(values), f))
+			continue;
+		n = strtok_r(names + strlen(group) + 1, " \n", &sn);
+		v = strtok_r(values + strlen(group) + 1, " \n", &sv);
+		for (; n && v; n = strtok_r(NULL, " \n", &sn),
+			       v = strtok_r(NULL, " \n", &sv))
+			if (!strcmp(n, want))
+				val = strtoll(v, NULL, 10);
+	}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Wait, for at most timeout_ms, until task tid sleeps (state S in
+ * /proc/TID/stat) in a kernel function whose name starts with wchan
+ * (/proc/TID/wchan; anywhere if wchan is NULL): then a reader is blocked in
+ * read(), not about to call it, and a test can act on it without a sleep
+ * that only usually suffices. 0, -ESRCH if the task exited, or -ETIMEDOUT.
+ */
+static inline int wait_blocked(pid_t tid, const char *wchan, int timeout_ms)
+{
+	char stat[512], where[128];
+	int ms, fd;
+	ssize_t n;
+	char *p;
+
+	for (ms = 0; ms <= timeout_ms; ms += 2) {
+		snprintf(stat, sizeof(stat), "/proc/%d/stat", tid);
+		fd = open(stat, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -ESRCH;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[n > 0 ? n : 0] = '\0';
+		/* the state follows the command, which may hold spaces */
+		p = strrchr(stat, ')');
+		if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+			return -ESRCH;
+		if (p[2] == 'S') {
+			snprintf(where, sizeof(where), "/proc/%d/wchan", tid);
+			fd = open(where, O_RDONLY | O_CLOEXEC);
+			n = fd < 0 ? -1 : read(fd, where, sizeof(where) - 1);
+			if (fd >= 0)
+				close(fd);
+			where[n > 0 ? n : 0] = '\0';
+			if (!wchan || !strncmp(where, wchan, strlen(wchan)))
+				return 0;
+		}
+		usleep(2000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * How many times task tid has gone to sleep (voluntary_ctxt_switches in
+ * /proc/TID/status), or -1: a task that is asleep with the same count as
+ * before was never woken meanwhile, even for a moment.
+ */
+static inline long long sleeps_of(pid_t tid)
+{
+	long long n = -1;
+	char line[128];
+	FILE *f;
+
+	snprintf(line, sizeof(line), "/proc/%d/status", tid);
+	f = fopen(line, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Fork a child that blocks in read() on fd (clearing O_NONBLOCK, which is
+ * the parent's too) and return its pid once it sleeps in a kernel function
+ * named wchan...: the minitun_ or tun_ read path. The child exits 0 when
+ * read() returned len bytes (and check, if any, likes them), with read()'s
+ * errno when it failed, and 255 otherwise. -errno if it never blocked.
+ */
+static inline pid_t fork_blocked_reader(int fd, const char *wchan, size_t len,
+					int (*check)(const uint8_t *buf,
+						     ssize_t n),
+					int timeout_ms)
+{
+	uint8_t buf[65536];
+	pid_t pid;
+	ssize_t n;
+	int err;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			_exit(errno);
+		_exit(n == (ssize_t)len && (!check || check(buf, n)) ? 0 : 255);
+	}
+	err = wait_blocked(pid, wchan, timeout_ms);
+	if (err) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	return pid;
 }
 
 #endif /* _MINITUN_SELFTEST_HELPERS_H */

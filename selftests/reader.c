@@ -7,8 +7,9 @@
  * sleeping readers and leaves their files answering EBADFD and EPOLLERR;
  * O_ASYNC brings SIGIO per packet.
  *
- * What wakes the test comes from a second thread after DELAY_MS, so that
- * the test is asleep in the call under test when it happens.
+ * What wakes the test comes from a second thread once the test is asleep
+ * in the call under test (its state and wchan in /proc say so), never after
+ * a delay that only usually suffices.
  */
 
 #define _GNU_SOURCE
@@ -25,7 +26,6 @@
 #define LOCAL_ADDR	"10.2.0.1"
 #define PEER_ADDR	"10.2.0.2"
 #define UDP_PORT	4789
-#define DELAY_MS	300
 #define TIMEOUT_MS	5000
 #define PAYLOAD		"for the reader"
 #define PACKET_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(PAYLOAD))
@@ -47,22 +47,15 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /*
- * A wait ended by what the other thread did: not before it acted, and long
- * before the timeout (poll() looks once more when its timeout ends, and
- * would find the packet even if nothing had woken it).
+ * A wait ended by what the other thread did: slept is from when it acted
+ * to when the wait returned, so not negative, and far short of the timeout
+ * (poll() looks once more when its timeout ends, and would find the packet
+ * even if nothing had woken it).
  */
 static void expect_woken(struct __test_metadata *_metadata, long long slept)
 {
-	EXPECT_LE(DELAY_MS / 2, slept);
+	EXPECT_LE(0, slept) TH_LOG("the wait ended before the other thread acted");
 	EXPECT_GT(TIMEOUT_MS / 2, slept);
 }
 
@@ -124,7 +117,7 @@ static int send_burst_ahead_of_reader(FIXTURE_DATA(reader) *self)
 	return err;
 }
 
-/* What another thread does to the device after DELAY_MS. */
+/* What another thread does once the test sleeps in the call under test. */
 enum action {
 	SEND_DATAGRAM,
 	SEND_BURST,
@@ -139,14 +132,32 @@ struct later {
 	enum action action;
 	FIXTURE_DATA(reader) *self;
 	pthread_t reader;
+	pid_t reader_tid;
+	const char *wchan;	/* where the reader sleeps: read, poll, epoll */
+	long long acted;	/* now_ms() when it acted (last, if twice) */
 	int ret;
 };
+
+/* SIGUSR1 reached the reader's handler, and the read is asleep again. */
+static int wait_restarted(struct later *l)
+{
+	int ms;
+
+	for (ms = 0; !signals_caught && ms < TIMEOUT_MS; ms++)
+		usleep(1000);
+	if (!signals_caught)
+		return -ETIMEDOUT;
+	return wait_blocked(l->reader_tid, l->wchan, TIMEOUT_MS);
+}
 
 static void *later_run(void *arg)
 {
 	struct later *l = arg;
 
-	sleep_ms(DELAY_MS);
+	l->ret = wait_blocked(l->reader_tid, l->wchan, TIMEOUT_MS);
+	if (l->ret)
+		return NULL;
+	l->acted = now_ms();
 	switch (l->action) {
 	case SEND_DATAGRAM:
 		l->ret = send_datagram(l->self);
@@ -159,7 +170,9 @@ static void *later_run(void *arg)
 		break;
 	case SIGNAL_THEN_SEND:
 		l->ret = pthread_kill(l->reader, SIGUSR1);
-		sleep_ms(DELAY_MS);
+		if (!l->ret)
+			l->ret = wait_restarted(l);
+		l->acted = now_ms();
 		if (!l->ret)
 			l->ret = send_datagram(l->self);
 		break;
@@ -173,12 +186,21 @@ static void *later_run(void *arg)
 	return NULL;
 }
 
+/* Where the test sleeps: read(), poll() or epoll_wait(), by wchan. */
+#define IN_READ		"minitun_read"
+#define IN_POLL		"do_sys_poll"
+#define IN_EPOLL	"do_epoll_wait"
+
 static void later_start(struct __test_metadata *_metadata, struct later *l,
-			FIXTURE_DATA(reader) *self, enum action action)
+			FIXTURE_DATA(reader) *self, enum action action,
+			const char *wchan)
 {
 	l->action = action;
 	l->self = self;
 	l->reader = pthread_self();
+	l->reader_tid = gettid();
+	l->wchan = wchan;
+	l->acted = 0;
 	l->ret = -1;
 	ASSERT_EQ(0, pthread_create(&l->thread, NULL, later_run, l));
 }
@@ -190,22 +212,22 @@ static int later_join(struct later *l)
 	return l->ret;
 }
 
-/* read() while another thread does action; *slept is how long it took. */
+/* read() while another thread does action; *slept: from then to its return. */
 static ssize_t read_while(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(reader) *self, enum action action,
 			  long long *slept)
 {
-	long long start;
 	struct later l;
+	long long end;
 	ssize_t n;
 	int err;
 
-	later_start(_metadata, &l, self, action);
-	start = now_ms();
+	later_start(_metadata, &l, self, action, IN_READ);
 	n = read(self->fd, self->buf, sizeof(self->buf));
 	err = errno;
-	*slept = now_ms() - start;
+	end = now_ms();
 	ASSERT_EQ(0, later_join(&l));
+	*slept = end - l.acted;
 	errno = err;
 	return n;
 }
@@ -247,27 +269,16 @@ TEST_F(reader, a_burst_wakes_a_blocked_reader_once)
 	EXPECT_EQ(1, ethtool_stat(self->name, "tx_queue_0_wakeups"));
 }
 
-/* A child blocked in read(); it exits 0 once it has read one datagram. */
-static pid_t child_reader(FIXTURE_DATA(reader) *self)
-{
-	pid_t pid;
-
-	pid = fork();
-	if (!pid)
-		_exit(read(self->fd, self->buf, sizeof(self->buf)) == PACKET_LEN ? 0 : 1);
-	return pid;
-}
-
 TEST_F(reader, every_blocked_reader_of_a_file_gets_a_packet)
 {
 	pid_t first, second;
 	int status;
 
-	first = child_reader(self);
-	ASSERT_LT(0, first);
-	second = child_reader(self);
-	ASSERT_LT(0, second);
-	sleep_ms(DELAY_MS);
+	/* each exits 0 once it has read one datagram */
+	first = fork_blocked_reader(self->fd, IN_READ, PACKET_LEN, NULL, TIMEOUT_MS);
+	ASSERT_LT(0, first) TH_LOG("never blocked: %s", strerror(-first));
+	second = fork_blocked_reader(self->fd, IN_READ, PACKET_LEN, NULL, TIMEOUT_MS);
+	ASSERT_LT(0, second) TH_LOG("never blocked: %s", strerror(-second));
 
 	ASSERT_EQ(0, send_datagram(self));
 	ASSERT_EQ(0, send_datagram(self));
@@ -317,14 +328,14 @@ TEST_F(reader, poll_sees_a_packet_while_it_is_queued)
 TEST_F(reader, poll_sleeps_until_a_packet_arrives)
 {
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
-	long long start, slept;
+	long long end, slept;
 	struct later l;
 
-	later_start(_metadata, &l, self, SEND_DATAGRAM);
-	start = now_ms();
+	later_start(_metadata, &l, self, SEND_DATAGRAM, IN_POLL);
 	ASSERT_EQ(1, poll(&pfd, 1, TIMEOUT_MS));
-	slept = now_ms() - start;
+	end = now_ms();
 	ASSERT_EQ(0, later_join(&l));
+	slept = end - l.acted;
 
 	EXPECT_EQ(POLLIN, pfd.revents);
 	expect_woken(_metadata, slept);
@@ -365,23 +376,23 @@ TEST_F(reader, epollin_comes_with_a_packet_and_goes_when_it_is_read)
 
 TEST_F(reader, epoll_wait_sleeps_until_a_packet_arrives)
 {
-	long long start, slept;
+	long long end, slept;
 	struct later l;
 
 	epoll_watch(_metadata, self, EPOLLIN);
 	ASSERT_EQ(0, epoll_events(self, 0));
 
-	later_start(_metadata, &l, self, SEND_DATAGRAM);
-	start = now_ms();
+	later_start(_metadata, &l, self, SEND_DATAGRAM, IN_EPOLL);
 	EXPECT_EQ(EPOLLIN, epoll_events(self, TIMEOUT_MS));
-	slept = now_ms() - start;
+	end = now_ms();
 	ASSERT_EQ(0, later_join(&l));
+	slept = end - l.acted;
 	expect_woken(_metadata, slept);
 }
 
 TEST_F(reader, epollout_follows_the_link_state)
 {
-	long long start, slept;
+	long long end, slept;
 	struct later l;
 
 	epoll_watch(_metadata, self, EPOLLOUT);
@@ -391,11 +402,11 @@ TEST_F(reader, epollout_follows_the_link_state)
 	EXPECT_EQ(0, epoll_events(self, 0));
 
 	/* Bringing the link up must wake a writer waiting for EPOLLOUT. */
-	later_start(_metadata, &l, self, SET_LINK_UP);
-	start = now_ms();
+	later_start(_metadata, &l, self, SET_LINK_UP, IN_EPOLL);
 	EXPECT_EQ(EPOLLOUT, epoll_events(self, TIMEOUT_MS));
-	slept = now_ms() - start;
+	end = now_ms();
 	ASSERT_EQ(0, later_join(&l));
+	slept = end - l.acted;
 	expect_woken(_metadata, slept);
 }
 
@@ -432,8 +443,7 @@ TEST_F(reader, signal_with_sa_restart_resumes_the_read)
 	catch_sigusr1(_metadata, SA_RESTART);
 	n = read_while(_metadata, self, SIGNAL_THEN_SEND, &slept);
 	EXPECT_EQ(1, signals_caught);
-	/* slept through the signal until the packet came */
-	EXPECT_LE(DELAY_MS, slept);
+	/* slept through the signal until the packet came (slept: since then) */
 	expect_woken(_metadata, slept);
 	check_datagram(_metadata, self, n);
 }
@@ -455,7 +465,7 @@ TEST_F(reader, link_del_wakes_a_blocked_epoll_wait_with_epollerr)
 	struct later l;
 
 	epoll_watch(_metadata, self, EPOLLIN);
-	later_start(_metadata, &l, self, DELETE_LINK);
+	later_start(_metadata, &l, self, DELETE_LINK, IN_EPOLL);
 	EXPECT_EQ(EPOLLERR, epoll_events(self, TIMEOUT_MS));
 	ASSERT_EQ(0, later_join(&l));
 }

@@ -24,7 +24,6 @@
 #define EXCESS		5
 #define PACKET_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(uint32_t))
 #define SETTLE_MS	2000
-#define DELAY_MS	300
 #define TIMEOUT_MS	5000
 #define POLL_MS		100
 
@@ -232,25 +231,34 @@ TEST_F(ring, zero_length_ring_drops_everything)
 	expect_numbered(_metadata, self, 0, 0);
 }
 
+/* What a reader blocked before anything was sent reads: the first one. */
+static int is_first(const uint8_t *pkt, ssize_t n)
+{
+	(void)n;
+	return seq_of(pkt) == 0;
+}
+
 TEST_F(ring, resize_under_a_blocked_reader_keeps_it_waiting)
 {
+	long long sleeps;
 	pid_t reader;
 	int status;
 
-	reader = fork();
-	ASSERT_LE(0, reader);
-	if (!reader) {
-		/* O_NONBLOCK is the parent's too; it reads nothing meanwhile */
-		fcntl(self->fd, F_SETFL, 0);
-		_exit(read(self->fd, self->buf, sizeof(self->buf)) == PACKET_LEN &&
-		      seq_of(self->buf) == 0 ? 0 : 1);
-	}
-	usleep(DELAY_MS * 1000);
-	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG));
+	/* O_NONBLOCK is the parent's too; it reads nothing meanwhile */
+	reader = fork_blocked_reader(self->fd, "minitun_read", PACKET_LEN,
+				     is_first, TIMEOUT_MS);
+	ASSERT_LT(0, reader) TH_LOG("never blocked: %s", strerror(-reader));
+	sleeps = sleeps_of(reader);
 
+	/*
+	 * A wakeup makes it runnable at once: asleep again in read() with
+	 * as many sleeps as before, it was never woken.
+	 */
 	set_ring_size(_metadata, self, 2 * self->size);
-	usleep(DELAY_MS * 1000);
-	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG)) TH_LOG("woken by the resize");
+	ASSERT_EQ(0, wait_blocked(reader, "minitun_read", TIMEOUT_MS))
+		TH_LOG("the resize ended the read");
+	EXPECT_EQ(sleeps, sleeps_of(reader)) TH_LOG("woken by the resize");
+	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG));
 
 	send_numbered(_metadata, self, 1);
 	EXPECT_EQ(0, wait_exit(reader, TIMEOUT_MS));
