@@ -430,16 +430,27 @@ TEST_F(batch, refused_packet_ends_the_batch_like_a_short_write)
 	EXPECT_FALSE(readable(self->fd, QUIET_MS));
 }
 
-/* proto 0 takes the protocol from the IP version; any other is trusted. */
+/*
+ * proto 0 takes the protocol from the IP version; any other is trusted.
+ * Where each packet went shows which: IPv6's input counts the first, and
+ * IPv4's the second, whose version it then refuses.
+ */
 TEST_F(batch, proto_field_is_the_packet_info)
 {
 	uint8_t v6[40] = { 0x60 }, odd[40] = { 0x50 };
+	long long ip_in, ip6_in;
 	size_t len;
 
 	len = put_record(self->out, v6, sizeof(v6), 0);
 	len += put_record(self->out + len, odd, sizeof(odd), ETH_P_IP);
+	ip_in = snmp_stat("Ip", "InReceives");
+	ip6_in = snmp_stat("Ip6", "InReceives");
+	ASSERT_LE(0, ip_in);
+	ASSERT_LE(0, ip6_in);
 	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
 	EXPECT_EQ(2, moved(self).rx_packets);
+	EXPECT_EQ(1, snmp_stat("Ip6", "InReceives") - ip6_in);
+	EXPECT_EQ(1, snmp_stat("Ip", "InReceives") - ip_in);
 }
 
 /* A UDP socket on LOCAL_ADDR:GRO_PORT that takes datagrams GRO joined. */

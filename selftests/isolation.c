@@ -165,8 +165,12 @@ TEST_F(copyout, read_writes_only_what_it_returns)
 		TH_LOG("read() wrote past the %zd bytes it returned", n);
 }
 
-/* Two queues of one device, and a file of another device: a packet on one
- * queue is readable there and nowhere else.
+/*
+ * Two queues of one device, and a file of another device that is up, with
+ * an address, and can be reached: a packet for one device is readable on
+ * one of its queues and nowhere else, and then a packet for the other
+ * device is readable on its file alone (so that its file seeing nothing
+ * the first time means something).
  */
 TEST(a_file_reads_only_its_own_queue)
 {
@@ -174,7 +178,7 @@ TEST(a_file_reads_only_its_own_queue)
 	int flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
 	struct pollfd pfd[3] = {};
 	uint8_t buf[2048];
-	int udp, i, mine = -1;
+	int i, mine = -1;
 
 	for (i = 0; i < 2; i++) {
 		pfd[i].fd = tun_open(MINITUN_DEV, name, flags);
@@ -184,23 +188,20 @@ TEST(a_file_reads_only_its_own_queue)
 	ASSERT_LE(0, pfd[2].fd);
 	ASSERT_EQ(0, if_no_ipv6(name));
 	ASSERT_EQ(0, if_set_p2p(name, "10.97.2.1", "10.97.2.2"));
-
-	udp = udp_connect("10.97.2.2", 9);
-	ASSERT_LE(0, udp);
-	ASSERT_EQ(5, send(udp, "hello", 5, 0));
-	close(udp);
-
+	ASSERT_EQ(0, if_no_ipv6(other));
+	ASSERT_EQ(0, if_set_p2p(other, "10.97.3.1", "10.97.3.2"));
 	for (i = 0; i < 3; i++) {
 		pfd[i].events = POLLIN;
 		ASSERT_EQ(0, fcntl(pfd[i].fd, F_SETFL, O_NONBLOCK));
 	}
+
+	ASSERT_EQ(0, send_udp("10.97.2.2", 9, "hello", 5));
 	ASSERT_EQ(1, poll(pfd, 3, 2000));
 	for (i = 0; i < 3; i++)
 		if (pfd[i].revents & POLLIN)
 			mine = i;
 	ASSERT_LE(0, mine);
 	ASSERT_GT(2, mine) TH_LOG("another device's file saw the packet");
-
 	for (i = 0; i < 3; i++) {
 		if (i == mine) {
 			EXPECT_EQ(33, read(pfd[i].fd, buf, sizeof(buf)));
@@ -209,6 +210,18 @@ TEST(a_file_reads_only_its_own_queue)
 			EXPECT_EQ(EAGAIN, errno);
 		}
 	}
+
+	/* the other device's file could have: it reads its own packet */
+	ASSERT_EQ(0, send_udp("10.97.3.2", 9, "hello", 5));
+	ASSERT_EQ(1, poll(pfd, 3, 2000));
+	EXPECT_EQ(POLLIN, pfd[2].revents);
+	EXPECT_EQ(33, read(pfd[2].fd, buf, sizeof(buf)));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(-1, read(pfd[i].fd, buf, sizeof(buf)));
+		EXPECT_EQ(EAGAIN, errno);
+	}
+	EXPECT_EQ(1, if_stat(name, "tx_packets"));
+	EXPECT_EQ(1, if_stat(other, "tx_packets"));
 	for (i = 0; i < 3; i++)
 		close(pfd[i].fd);
 }
