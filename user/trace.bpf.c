@@ -506,6 +506,9 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	if (targ_tun)
 		f->ts[STAGE_COPIED] = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&counts.read, 1);
+	/* no end-to-end sample: say how many the histogram leaves out */
+	if (!f->ts[STAGE_QUEUED])
+		__sync_fetch_and_add(&counts.unqueued, 1);
 	if (targ_hist)
 		hist_flight(f);
 	if (targ_records)

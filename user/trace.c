@@ -693,16 +693,21 @@ static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 	if (env->hist) {
 		for (span = 0; span < NR_SPANS; span++)
 			print_hist(span_names[span], skel->bss->hist[span]);
-		printf("\n%s: %llu packets read, %llu dropped\n", env->ifname,
+		printf("\n%s: %llu packets read, %llu dropped", env->ifname,
 		       (unsigned long long)c->read,
 		       (unsigned long long)c->dropped);
 	} else {
-		printf("%s: %llu packets read, %llu dropped, %llu records lost; the driver took %llu, refused %llu\n",
+		printf("%s: %llu packets read, %llu dropped, %llu records lost; the driver took %llu, refused %llu",
 		       env->ifname, (unsigned long long)c->read,
 		       (unsigned long long)c->dropped,
 		       (unsigned long long)c->lost, (unsigned long long)c->xmits,
 		       (unsigned long long)c->xmit_errors);
 	}
+	/* GSO segments: the stack made them after net_dev_queue */
+	if (c->unqueued)
+		printf("; %llu of them first seen at the driver (GSO segments): no end-to-end time",
+		       (unsigned long long)c->unqueued);
+	putchar('\n');
 	if (c->dropped) {
 		printf("drops by reason:\n");
 		print_drops_text(env, skel);
@@ -724,7 +729,8 @@ static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 		       json_quote(quoted, sizeof(quoted),
 				  reason_name(env, drops[i].reason)),
 		       (unsigned long long)drops[i].count);
-	printf("}, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
+	printf("}, \"unqueued\": %llu, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
+	       (unsigned long long)c->unqueued,
 	       (unsigned long long)c->lost, (unsigned long long)c->evicted,
 	       (unsigned long long)c->xmits, (unsigned long long)c->xmit_errors);
 }

@@ -58,6 +58,7 @@ struct trace_record {
 /* Totals for the summary; exact even when records were lost. */
 struct trace_counts {
 	__u64 read;
+	__u64 unqueued;		/* ... first seen at the driver: GSO segments */
 	__u64 dropped;
 	__u64 lost;		/* records the ring buffer had no room for */
 	__u64 evicted;		/* packets whose state was dropped for a newer one */
