@@ -77,6 +77,42 @@ static void minitun_wake_reader(struct minitun_file *mfile, const void *skb,
 	mfile->sk.sk_data_ready(&mfile->sk);
 }
 
+/* The flow hash scaled to numqueues, as tun_automq_select_queue(). */
+static u16 minitun_pick_queue(struct minitun *mt, struct sk_buff *skb)
+{
+	u32 numqueues = READ_ONCE(mt->numqueues);
+
+	if (numqueues <= 1)
+		return 0;
+	return ((u64)skb_get_hash(skb) * numqueues) >> 32;
+}
+
+/*
+ * tun_select_queue()'s pick, among the queues attached now. The core's own
+ * hashes over real_num_tx_queues (or reuses a socket's cached queue below
+ * it), which shrinks only once a detaching queue's synchronize_net() is
+ * over: until then a share of the flows would go to the vacated index and
+ * be dropped for want of a reader. One queue needs no hash.
+ */
+static u16 minitun_select_queue(struct net_device *dev, struct sk_buff *skb,
+				struct net_device *sb_dev)
+{
+	return minitun_pick_queue(netdev_priv(dev), skb);
+}
+
+/*
+ * A detach emptied the slot picked for skb since: numqueues went down
+ * before the slot was emptied, and the queues below it are dense, so
+ * pick again. NULL: no queue left, or missed again; xmit counts it.
+ */
+static struct minitun_file *minitun_repick_queue(struct minitun *mt,
+						 struct sk_buff *skb, u16 *queue)
+{
+	*queue = minitun_pick_queue(mt, skb);
+	skb_set_queue_mapping(skb, *queue);
+	return rcu_dereference(mt->queues[*queue]);
+}
+
 /*
  * Never NETDEV_TX_BUSY: a full ring drops, as tun's does, with the reason
  * in skb:kfree_skb and the count in tx_dropped. Lockless (lltx):
@@ -94,6 +130,8 @@ static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	rcu_read_lock();
 	mfile = rcu_dereference(mt->queues[queue]);
+	if (unlikely(!mfile))
+		mfile = minitun_repick_queue(mt, skb, &queue);
 	if (!mfile) {
 		atomic64_inc(&mt->drop_no_reader);
 		reason = SKB_DROP_REASON_DEV_READY;
@@ -128,26 +166,6 @@ drop:
 	kfree_skb_reason(skb, reason);
 	rcu_read_unlock();
 	return NET_XMIT_DROP;
-}
-
-/*
- * tun_select_queue()'s pick: the flow hash scaled to the queues attached
- * now. The core's own pick hashes over real_num_tx_queues (or a socket's
- * cached queue below it), which shrinks only once a detaching queue's
- * synchronize_net() is over: until then a share of the flows would go to
- * the vacated index and be dropped for want of a reader. What still is (a
- * sender that read numqueues just before a detach) counts in
- * tx_drop_no_reader. One queue needs no hash.
- */
-static u16 minitun_select_queue(struct net_device *dev, struct sk_buff *skb,
-				struct net_device *sb_dev)
-{
-	struct minitun *mt = netdev_priv(dev);
-	u32 numqueues = READ_ONCE(mt->numqueues);
-
-	if (numqueues <= 1)
-		return 0;
-	return ((u64)skb_get_hash(skb) * numqueues) >> 32;
 }
 
 static int minitun_net_init(struct net_device *dev)
