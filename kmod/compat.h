@@ -75,4 +75,11 @@ static inline int file_f_owner_allocate(struct file *file)
 #define MINITUN_OWNERLESS_NEEDS_ADMIN	false
 #endif
 
+/* 6.2 raised the link speed tun reports from 10 Mb/s to 10 Gb/s. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define MINITUN_LINK_SPEED	SPEED_10000
+#else
+#define MINITUN_LINK_SPEED	SPEED_10
+#endif
+
 #endif /* _MINITUN_COMPAT_H */

@@ -400,12 +400,14 @@ static struct sk_buff *minitun_build_skb(struct minitun *mt,
 	}
 
 	/*
-	 * No skb_probe_transport_header(), which tun runs the flow dissector
-	 * for on every write: it is for virtio-net GSO and checksum offload,
-	 * which minitun does not take; IPv4 and IPv6 set the transport header
-	 * themselves on the way in.
+	 * A TAP frame may be bridged out of another port without passing IP,
+	 * which is what sets the transport header on the way in; GSO, checksum
+	 * help and DEBUG_NET's checks there want it set, so the flow dissector
+	 * finds it here, as tun's does. A TUN packet always goes to IP.
 	 */
 	skb_reset_network_header(skb);
+	if (tap)
+		skb_probe_transport_header(skb);
 	skb_record_rx_queue(skb, mfile->queue_index);
 	return skb;
 

@@ -12,6 +12,7 @@
 #include <linux/if_tun.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
+#include <linux/security.h>
 #include <net/sock.h>
 
 #include "minitun.h"
@@ -50,6 +51,9 @@ static int minitun_attach_existing(struct net_device *dev,
 		return -EINVAL;
 	if (minitun_not_capable(mt))
 		return -EPERM;
+	err = security_tun_dev_open(mt->security);
+	if (err)
+		return err;
 
 	err = minitun_queue_attach(mt, mfile, true);
 	if (err)
@@ -74,6 +78,9 @@ static int minitun_create(struct net *net, struct minitun_file *mfile,
 
 	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
+	err = security_tun_dev_create();
+	if (err)
+		return err;
 
 	if (ifr->ifr_flags & IFF_TUN) {
 		flags |= IFF_TUN;
@@ -158,7 +165,9 @@ static int minitun_set_queue(struct minitun_file *mfile, struct ifreq *ifr)
 	rtnl_lock();
 	if (ifr->ifr_flags & IFF_ATTACH_QUEUE) {
 		mt = mfile->detached;
-		err = mt ? minitun_queue_attach(mt, mfile, true) : -EINVAL;
+		err = mt ? security_tun_dev_attach_queue(mt->security) : -EINVAL;
+		if (!err)
+			err = minitun_queue_attach(mt, mfile, true);
 	} else if (ifr->ifr_flags & IFF_DETACH_QUEUE) {
 		mt = rtnl_dereference(mfile->mt);
 		if (!mt || !(mt->flags & IFF_MULTI_QUEUE) || mfile->detached) {
@@ -274,6 +283,13 @@ static long minitun_dev_ioctl(struct minitun *mt, struct minitun_file *mfile,
 			return -EINVAL;
 		mt->group = group;
 		netdev_state_change(dev);
+		return 0;
+
+	case TUNSETNOCSUM:
+	case TUNSETDEBUG:
+		/* tun ignores the first and only keeps the second for its own
+		 * log messages; old tunctl-style scripts send both.
+		 */
 		return 0;
 
 	case TUNSETOFFLOAD:

@@ -7,6 +7,7 @@
 #ifndef _MINITUN_H
 #define _MINITUN_H
 
+#include <linux/ethtool.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/netdevice.h>
@@ -96,6 +97,8 @@ struct minitun {
 	kgid_t group;
 	struct net_device *dev;
 	struct minitun_file *creator;	/* only during TUNSETIFF's register */
+	void *security;			/* the LSM's, for its tun_socket checks */
+	struct ethtool_link_ksettings link_ksettings;	/* tun's made-up link */
 	atomic64_t drop_no_reader;	/* xmit found no queue */
 	atomic64_t drop_purged;		/* queued, then the queue went away */
 	struct gro_cells gro_cells;	/* batched writes: see minitun_inject_list() */

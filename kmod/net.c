@@ -11,6 +11,7 @@
 #include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/if_tun.h>
+#include <linux/security.h>
 #include <net/ip_tunnels.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/rtnetlink.h>
@@ -177,6 +178,10 @@ static int minitun_net_init(struct net_device *dev)
 	if (!dev->tstats)
 		return -ENOMEM;
 
+	err = security_tun_dev_alloc_security(&mt->security);
+	if (err)
+		goto free_stats;
+
 	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST;
 	dev->features = dev->hw_features;
 	dev->vlan_features = dev->features;
@@ -184,7 +189,7 @@ static int minitun_net_init(struct net_device *dev)
 
 	err = gro_cells_init(&mt->gro_cells, dev);
 	if (err)
-		goto free_stats;
+		goto free_security;
 
 	/* The creating file is the first queue, before anyone can see the
 	 * device; on failure register_netdevice() undoes only ndo_init.
@@ -196,6 +201,8 @@ static int minitun_net_init(struct net_device *dev)
 
 destroy_cells:
 	gro_cells_destroy(&mt->gro_cells);
+free_security:
+	security_tun_dev_free_security(mt->security);
 free_stats:
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
@@ -357,9 +364,47 @@ static void minitun_get_ethtool_stats(struct net_device *dev,
 		minitun_read_queue_stats(rtnl_dereference(mt->queues[q]), data);
 }
 
+/*
+ * tun's made-up link: its speed (compat.h), full duplex, until someone
+ * sets another, which is kept and reported back; nothing depends on it.
+ */
+static void minitun_default_link_ksettings(struct ethtool_link_ksettings *cmd)
+{
+	ethtool_link_ksettings_zero_link_mode(cmd, supported);
+	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
+	cmd->base.speed = MINITUN_LINK_SPEED;
+	cmd->base.duplex = DUPLEX_FULL;
+	cmd->base.port = PORT_TP;
+	cmd->base.phy_address = 0;
+	cmd->base.autoneg = AUTONEG_DISABLE;
+}
+
+/* Both under rtnl_lock, as every ethtool op. */
+static int minitun_get_link_ksettings(struct net_device *dev,
+				      struct ethtool_link_ksettings *cmd)
+{
+	struct minitun *mt = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	memcpy(cmd, &mt->link_ksettings, sizeof(*cmd));
+	return 0;
+}
+
+static int minitun_set_link_ksettings(struct net_device *dev,
+				      const struct ethtool_link_ksettings *cmd)
+{
+	struct minitun *mt = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	memcpy(&mt->link_ksettings, cmd, sizeof(*cmd));
+	return 0;
+}
+
 static const struct ethtool_ops minitun_ethtool_ops = {
 	.get_drvinfo		= minitun_get_drvinfo,
 	.get_link		= ethtool_op_get_link,
+	.get_link_ksettings	= minitun_get_link_ksettings,
+	.set_link_ksettings	= minitun_set_link_ksettings,
 	.get_ts_info		= ethtool_op_get_ts_info,
 	.get_sset_count		= minitun_get_sset_count,
 	.get_strings		= minitun_get_strings,
@@ -417,6 +462,9 @@ const struct attribute_group minitun_attr_group = {
 
 static void minitun_net_free(struct net_device *dev)
 {
+	struct minitun *mt = netdev_priv(dev);
+
+	security_tun_dev_free_security(mt->security);
 	free_percpu(dev->tstats);
 }
 
@@ -428,6 +476,7 @@ static void minitun_net_setup(struct net_device *dev)
 	mt->owner = INVALID_UID;
 	mt->group = INVALID_GID;
 	INIT_LIST_HEAD(&mt->disabled);
+	minitun_default_link_ksettings(&mt->link_ksettings);
 
 	dev->ethtool_ops = &minitun_ethtool_ops;
 	dev->needs_free_netdev = true;

@@ -13,6 +13,7 @@
 
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
+#include <linux/security.h>
 
 #include "minitun.h"
 #include "trace.h"
@@ -105,9 +106,14 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 			 bool publish)
 {
 	struct net_device *dev = mt->dev;
+	int err;
 
 	ASSERT_RTNL();
 
+	/* the LSM labels the queue's socket with the device's context */
+	err = security_tun_dev_attach(&mfile->sk, mt->security);
+	if (err)
+		return err;
 	if (rtnl_dereference(mfile->mt) && !mfile->detached)
 		return -EINVAL;
 	if (!(mt->flags & IFF_MULTI_QUEUE) && mt->numqueues == 1)

@@ -598,4 +598,54 @@ TEST(ip_link_add_type_minitun_is_refused)
 	EXPECT_NE(NULL, strstr(out, "TUNSETIFF")) TH_LOG("%s", out);
 }
 
+/* ETHTOOL_GSET through the classic ioctl: speed and duplex, or -errno. */
+static int link_speed_duplex(const char *name, unsigned int *speed,
+			     unsigned int *duplex)
+{
+	struct ethtool_cmd ecmd = { .cmd = ETHTOOL_GSET };
+	struct ifreq ifr = { .ifr_data = (void *)&ecmd };
+	int err;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	err = if_ioctl(SIOCETHTOOL, &ifr);
+	if (err)
+		return err;
+	*speed = ethtool_cmd_speed(&ecmd);
+	*duplex = ecmd.duplex;
+	return 0;
+}
+
+/*
+ * What tunctl-style scripts and ethtool see of the running kernel's tun,
+ * minitun answers alike: TUNSETNOCSUM and TUNSETDEBUG succeed (EBADFD
+ * with no device), and the link reports tun's speed and duplex.
+ */
+TEST(tun_clients_find_nocsum_debug_and_link_settings_as_on_tun)
+{
+	static const char *const nodes[] = { TUN_DEV, MINITUN_DEV };
+	unsigned int speed[2], duplex[2], i;
+	char name[IFNAMSIZ];
+	int fd;
+
+	if (access(TUN_DEV, F_OK))
+		ASSERT_EQ(0, run("modprobe tun"));
+	for (i = 0; i < 2; i++) {
+		fd = open(nodes[i], O_RDWR);
+		ASSERT_LE(0, fd) TH_LOG("%s: %s", nodes[i], strerror(errno));
+		EXPECT_EQ(-1, ioctl(fd, TUNSETNOCSUM, 1));
+		EXPECT_EQ(EBADFD, errno) TH_LOG("%s", nodes[i]);
+		close(fd);
+
+		snprintf(name, sizeof(name), "%s", i ? "mtcli0" : "tcli0");
+		fd = tun_open(nodes[i], name, IFF_TAP | IFF_NO_PI);
+		ASSERT_LE(0, fd) TH_LOG("%s: %s", nodes[i], strerror(-fd));
+		EXPECT_EQ(0, ioctl(fd, TUNSETNOCSUM, 1)) TH_LOG("%s: %s", nodes[i], strerror(errno));
+		EXPECT_EQ(0, ioctl(fd, TUNSETDEBUG, 1)) TH_LOG("%s: %s", nodes[i], strerror(errno));
+		EXPECT_EQ(0, link_speed_duplex(name, &speed[i], &duplex[i])) TH_LOG("%s", nodes[i]);
+		close(fd);
+	}
+	EXPECT_EQ(speed[0], speed[1]);
+	EXPECT_EQ(duplex[0], duplex[1]);
+}
+
 TEST_HARNESS_MAIN
