@@ -195,7 +195,8 @@ endif
 # lockdep, kmemleak and more (scripts/debug-kernel.config), built once and
 # cached outside the clone; the VM ends each run with a kmemleak scan.
 # Stress and fuzzing run ten minutes each here (twenty seconds on the stock
-# kernel); MINITUN_STRESS_SECONDS and MINITUN_FUZZ_SECONDS override.
+# kernel); MINITUN_STRESS_SECONDS and MINITUN_FUZZ_SECONDS override, and
+# MINITUN_PROGRAM_TIMEOUT the per-program limit (selftests/settings).
 test-debug:
 	$(Q)scripts/deps debug
 	$(Q)$(MAKE) user selftests
@@ -204,6 +205,7 @@ test-debug:
 		VM_KMOD=$(MODULE_DIR)/kmod VM_MEM=$${VM_MEM:-2G} \
 		MINITUN_STRESS_SECONDS=$${MINITUN_STRESS_SECONDS:-600} \
 		MINITUN_FUZZ_SECONDS=$${MINITUN_FUZZ_SECONDS:-600} \
+		MINITUN_PROGRAM_TIMEOUT=$${MINITUN_PROGRAM_TIMEOUT:-1800} \
 		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test $(T)
 
 bench:

@@ -427,6 +427,18 @@ static inline long long module_refs(const char *module)
 	return read_number("/sys/module/%s/refcnt", module);
 }
 
+/*
+ * Load minitun again, from the file the runner names (MINITUN_KO, which
+ * selftests/run sets to this tree's build) or else as an installed module:
+ * the tests name no path of the repository. run()'s status.
+ */
+static inline int load_minitun(void)
+{
+	const char *ko = getenv("MINITUN_KO");
+
+	return ko && *ko ? run("insmod '%s'", ko) : run("modprobe minitun");
+}
+
 /* One datagram of len bytes to addr:port (IPv4); 0 or -errno. */
 static inline int send_udp(const char *addr, int port, const void *buf,
 			   size_t len)

@@ -3,8 +3,8 @@
  * The module's outline: it registers /dev/minitun and lets it be opened;
  * it cannot be unloaded while a file is open or a persistent device is
  * left, and unloads cleanly once neither is. The last test loads it again
- * from kmod/minitun.ko (the cwd is the repository's root), so that the
- * tests after it still have it.
+ * (load_minitun(): MINITUN_KO, or modprobe), so that the tests after it
+ * still have it.
  */
 
 #include <fcntl.h>
@@ -17,7 +17,6 @@
 #include "kselftest_harness.h"
 
 #define MISC_MAJOR 10
-#define MODULE_KO "kmod/minitun.ko"
 #define PERSISTENT_NAME "mrm0"
 
 TEST(misc_device_registered)
@@ -96,7 +95,7 @@ TEST(rmmod_clean_then_loaded_again)
 	EXPECT_NE(0, access("/sys/module/minitun", F_OK));
 	EXPECT_NE(0, access(MINITUN_DEV, F_OK));
 
-	ASSERT_EQ(0, run("insmod " MODULE_KO));
+	ASSERT_EQ(0, load_minitun());
 	ASSERT_EQ(0, access(MINITUN_DEV, F_OK));
 	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
 	ASSERT_LE(0, fd);

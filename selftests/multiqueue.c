@@ -29,7 +29,6 @@
 #define MQ_FLAGS	(IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE)
 #define SETTLE_MS	2000
 #define SMALL_RING	4
-#define DELAY_MS	300
 #define TIMEOUT_MS	5000
 
 static long long module_refcnt(void)
@@ -513,35 +512,19 @@ TEST_F(multiqueue, carrier_needs_an_attached_queue)
 	EXPECT_EQ(1, read_number("/sys/class/net/%s/carrier", self->name));
 }
 
-/* A child blocked in read() on fd; its exit status is read()'s errno. */
-static pid_t blocked_reader(int fd)
-{
-	uint8_t buf[2048];
-	pid_t pid;
-
-	pid = fork();
-	if (!pid) {
-		/* O_NONBLOCK is shared with the parent, which does not read */
-		fcntl(fd, F_SETFL, 0);
-		_exit(read(fd, buf, sizeof(buf)) < 0 ? errno : 0);
-	}
-	return pid;
-}
-
 TEST_F(multiqueue, link_del_wakes_readers_of_attached_and_detached_queues)
 {
 	pid_t attached, detached;
 	int status;
 
 	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
-	attached = blocked_reader(self->fds[0]);
-	ASSERT_LT(0, attached);
-	detached = blocked_reader(self->fds[1]);
-	ASSERT_LT(0, detached);
-	usleep(DELAY_MS * 1000);
-	/* both asleep, not failed */
-	ASSERT_EQ(0, waitpid(attached, &status, WNOHANG));
-	ASSERT_EQ(0, waitpid(detached, &status, WNOHANG));
+	/* each exits with read()'s errno; O_NONBLOCK goes for the parent too */
+	attached = fork_blocked_reader(self->fds[0], "minitun_read", 0, NULL,
+				       TIMEOUT_MS);
+	ASSERT_LT(0, attached) TH_LOG("never blocked: %s", strerror(-attached));
+	detached = fork_blocked_reader(self->fds[1], "minitun_read", 0, NULL,
+				       TIMEOUT_MS);
+	ASSERT_LT(0, detached) TH_LOG("never blocked: %s", strerror(-detached));
 
 	ASSERT_EQ(0, run("ip link del dev %s", self->name));
 	status = wait_exit(attached, TIMEOUT_MS);

@@ -293,7 +293,7 @@ static void check_counters(struct round *r)
 /* Running once it says so, or with what it said instead in t->text. */
 static int tracer_start(struct tracer *t)
 {
-	const char *minitun = getenv("MINITUN") ?: "build/minitun";
+	const char *minitun = getenv("MINITUN") ?: "minitun";
 	size_t len = 0;
 	int pipefd[2];
 	ssize_t n;
@@ -563,7 +563,7 @@ TEST_F_TIMEOUT(stress, rounds_leave_counters_exact_and_module_free, 3600)
 			       rounds, (unsigned long long)r->seed,
 			       read_number("/sys/module/minitun/refcnt"));
 		ASSERT_EQ(0, run("rmmod minitun"));
-		ASSERT_EQ(0, run("insmod kmod/minitun.ko"));
+		ASSERT_EQ(0, load_minitun());
 	}
 	TH_LOG("%u rounds", rounds);
 	ASSERT_LT(0, rounds);
