@@ -139,6 +139,16 @@ static netdev_tx_t minitun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto drop;
 	}
 
+	/*
+	 * A zerocopy skb's frags are its sender's pages, and the sender hears
+	 * it may reuse them only once the skb is gone: copy them now, as tun
+	 * does, so that an unread ring holds neither.
+	 */
+	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC))) {
+		reason = SKB_DROP_REASON_SKB_UCOPY_FAULT;
+		goto drop;
+	}
+
 	skb_tx_timestamp(skb);
 	/* The reader may keep the skb for as long as it likes: let go of
 	 * the sender's socket and the conntrack entry now.

@@ -18,6 +18,8 @@
 #include <netinet/udp.h>
 #include <signal.h>
 #include <sys/uio.h>
+#include <time.h>
+#include <linux/errqueue.h>
 
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -734,6 +736,75 @@ TEST_F(datapath, short_read_truncates_the_packet)
 	EXPECT_EQ(EAGAIN, errno);
 	check_counters(_metadata, self->name, 1, full, 0, 0);
 	close(sock);
+}
+
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY	60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY	0x4000000
+#endif
+
+/* How many MSG_ZEROCOPY sends the error queue reports complete now. */
+static unsigned int zerocopy_completions(int sock)
+{
+	struct sock_extended_err *serr;
+	char control[128];
+	struct msghdr msg = { .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	unsigned int done = 0;
+
+	while (recvmsg(sock, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			serr = (struct sock_extended_err *)CMSG_DATA(cm);
+			if (serr->ee_origin == SO_EE_ORIGIN_ZEROCOPY)
+				done += serr->ee_data - serr->ee_info + 1;
+		}
+		msg.msg_controllen = sizeof(control);
+	}
+	return done;
+}
+
+/*
+ * A MSG_ZEROCOPY sender routed into the device hears that its sends are
+ * done while the packets still sit on the ring, unread: the ring holds
+ * none of the sender's pages, nor its completions.
+ */
+TEST(zerocopy_sender_is_notified_while_its_packets_are_queued)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct pollfd pfd = { .events = 0 };
+	static const char payload[1000];
+	char name[IFNAMSIZ] = "mtzc0";
+	unsigned int done = 0, i;
+	int fd, udp, one = 1;
+
+	fd = tun_open(MINITUN_DEV, name, IFF_TUN | IFF_NO_PI);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, if_no_ipv6(name));
+	ASSERT_EQ(0, if_set_p2p(name, "10.1.8.1", "10.1.8.2"));
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, udp);
+	ASSERT_EQ(0, setsockopt(udp, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)));
+	inet_pton(AF_INET, "10.1.8.2", &peer.sin_addr);
+	ASSERT_EQ(0, connect(udp, (struct sockaddr *)&peer, sizeof(peer)));
+
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ((ssize_t)sizeof(payload),
+			  send(udp, payload, sizeof(payload), MSG_ZEROCOPY));
+	pfd.fd = udp;
+	while (done < 8 && poll(&pfd, 1, 2000) == 1)
+		done += zerocopy_completions(udp);
+	EXPECT_EQ(8, done);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_LE(8, ethtool_stat(name, "tx_queue_0_enqueued"));
+	EXPECT_EQ(0, if_stat(name, "tx_packets"));
+	close(udp);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
