@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.." || exit 1
 . selftests/lib.sh
 
 minitun=build/minitun
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # A JSON number by name, from bench's one-line object.
 field() {
@@ -77,6 +79,68 @@ test_against_refused_for_rx() {
 	err=$("$minitun" bench --mode rx --against /dev/net/tun --seconds 1 2>&1) || rc=$?
 	echo "$err"
 	[ $rc = 2 ] && grep -q -- "--against is for lat" <<< "$err"
+}
+
+# Wait for bench's device NAME to be up.
+wait_up() {
+	local i
+
+	for i in $(seq 600); do
+		ip link show "$1" 2>/dev/null | grep -q '[<,]UP[,>]' && return 0
+		sleep 0.05
+	done
+	echo "$1 never came up"
+	return 1
+}
+
+# Taken down under a tx run, the device refuses every write: bench says
+# so, in words, and stops at once, though nothing reaches its sink.
+test_tx_device_down_ends_in_time() {
+	local err rc=0 pid
+
+	timeout -s KILL 20 "$minitun" bench --mode tx --seconds 4 \
+		--name mtbdown0 2> "$work/err" > /dev/null &
+	pid=$!
+	wait_up mtbdown0
+	ip link set mtbdown0 down
+	wait $pid || rc=$?
+	err=$(cat "$work/err")
+	echo "$err"
+	echo "exit status $rc"
+	[ $rc = 1 ] && grep -q "the interface is down" <<< "$err"
+}
+
+# With its address gone, the stack takes the device's packets no more and
+# nothing reaches the sink: the run still ends when --seconds says.
+test_tx_nothing_delivered_ends_in_time() {
+	local rc=0 pid start
+
+	start=$(date +%s)
+	timeout -s KILL 20 "$minitun" bench --mode tx --seconds 2 \
+		--name mtbsink0 > /dev/null &
+	pid=$!
+	wait_up mtbsink0
+	ip addr flush dev mtbsink0
+	wait $pid || rc=$?
+	echo "exit status $rc after $(($(date +%s) - start)) s"
+	[ $rc = 0 ]
+}
+
+# A reply later than lat's timeout (here 1.5 s of netem delay) is not a
+# round trip: neither its own, nor the next one's.
+test_lat_late_reply_not_counted() {
+	local out pid
+
+	modprobe sch_netem
+	"$minitun" bench --mode lat --json --seconds 6 --name mtblate0 \
+		> "$work/out" &
+	pid=$!
+	wait_up mtblate0
+	tc qdisc add dev mtblate0 root netem delay 1500ms
+	wait $pid
+	out=$(cat "$work/out")
+	echo "$out"
+	[ "$(field "$out" max_ns)" -lt 1000000000 ]
 }
 
 # The sum of a JSON array of numbers, by name, from bench's object.
@@ -155,4 +219,6 @@ run_tests test_rx_counts_what_the_readers_read test_rx_two_queues \
 	test_tx_counts_what_the_writers_wrote test_lat_times_every_round_trip \
 	test_lat_against_times_both_drivers_in_turn test_against_refused_for_rx \
 	test_batched_rx_and_tx test_batch_refused_on_tun \
-	test_rx_senders_add_up test_senders_refused_for_tx_and_lat
+	test_rx_senders_add_up test_senders_refused_for_tx_and_lat \
+	test_tx_device_down_ends_in_time test_tx_nothing_delivered_ends_in_time \
+	test_lat_late_reply_not_counted

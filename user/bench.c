@@ -56,6 +56,7 @@
 #define FIRST_PORT	10000	/* sender s's flow i: FIRST_PORT + s * SENDER_FLOWS + i */
 #define LAT_MAGIC	0x6d74756e6c617421ull
 #define LAT_GAP_US	100	/* lets the reader fall asleep again */
+#define LAT_WAIT_NS	1000000000ull	/* a round trip later than this is lost */
 #define SEND_BURST	32	/* datagrams per sendmmsg() */
 #define SINK_BURST	64	/* datagrams per recvmmsg() */
 #define MAX_SAMPLES	(1 << 20)
@@ -100,6 +101,8 @@ struct bench {
 	unsigned long long *samples;	/* lat: nanoseconds */
 	atomic_size_t nsamples;
 	size_t lost;
+	atomic_ullong seq;		/* lat: the round trip in flight */
+	atomic_ullong acked;		/* lat: the last the reader got in time */
 };
 
 static const struct argp_option bench_options[] = {
@@ -237,6 +240,7 @@ static long long counter(const struct bench *b, const char *name)
 static int sink_socket(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(SINK_PORT) };
+	struct timeval sink_wait = { .tv_usec = 10000 };
 	int fd, on = 1;
 
 	inet_pton(AF_INET, LOCAL_ADDR, &sin.sin_addr);
@@ -247,6 +251,10 @@ static int sink_socket(void)
 	}
 	if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)))
 		mt_error("cannot set UDP_GRO: %s", strerror(errno));
+	/* recvmmsg()'s own timeout is looked at only once a datagram came */
+	else if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &sink_wait,
+			    sizeof(sink_wait)))
+		mt_error("cannot set SO_RCVTIMEO: %s", strerror(errno));
 	else if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
 		mt_error("cannot bind %s:%u: %s", LOCAL_ADDR, SINK_PORT,
 			 strerror(errno));
@@ -455,7 +463,7 @@ static int read_queue(struct bench *b, unsigned int q)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			mt_explain_io_error(&b->dev, "read", errno);
+			mt_explain_io_error(&b->dev, "read", -errno);
 			return EXIT_RUNTIME;
 		}
 		if (count(b, q, count_packets(b, buf, n)))
@@ -494,7 +502,7 @@ static int write_queue(struct bench *b, unsigned int q)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)b->packet_len) {
-			mt_explain_io_error(&b->dev, "write", n < 0 ? errno : EIO);
+			mt_explain_io_error(&b->dev, "write", n < 0 ? -errno : -EIO);
 			return EXIT_RUNTIME;
 		}
 		count(b, q, per_write);
@@ -554,12 +562,18 @@ static int receive_sink(struct bench *b)
 	return 0;
 }
 
-/* lat: one stamped datagram to b's device, and the wait for its reader. */
+/*
+ * lat: one stamped datagram to b's device, and the wait for its reader.
+ * Each carries its round trip's number, so that a reply later than the
+ * wait is not taken for the next one's: the reader leaves it out.
+ */
 static void round_trip(struct bench *b, int fd, const struct sockaddr_ll *to,
 		       uint8_t *pkt)
 {
 	struct pollfd got = { .fd = b->event, .events = POLLIN };
-	unsigned long long stamp[2] = { LAT_MAGIC, now_ns() };
+	unsigned long long seq = atomic_fetch_add(&b->seq, 1) + 1;
+	unsigned long long stamp[3] = { LAT_MAGIC, seq, now_ns() };
+	unsigned long long deadline = stamp[2] + LAT_WAIT_NS, now;
 	uint64_t ack;
 
 	/* the UDP checksum goes stale: only our reader sees the packet */
@@ -568,9 +582,12 @@ static void round_trip(struct bench *b, int fd, const struct sockaddr_ll *to,
 		   sizeof(*to)) != (ssize_t)b->size)
 		return;
 	atomic_fetch_add(&b->offered, 1);
-	if (poll(&got, 1, 1000) == 1 && read(b->event, &ack, sizeof(ack)) > 0)
-		return;
-	b->lost++;	/* dropped: move on */
+	while ((now = now_ns()) < deadline &&
+	       poll(&got, 1, (deadline - now) / 1000000 + 1) == 1 &&
+	       read(b->event, &ack, sizeof(ack)) > 0)
+		if (atomic_load(&b->acked) == seq)
+			return;
+	b->lost++;	/* dropped, or late: move on */
 }
 
 static bool has_room(struct bench *b)
@@ -622,7 +639,7 @@ out:
 static int read_stamps(struct bench *b, unsigned int q)
 {
 	static __thread uint8_t buf[READ_BUF];
-	unsigned long long stamp[2], now;
+	unsigned long long stamp[3], now;
 	uint64_t one = 1;
 	ssize_t n;
 
@@ -632,15 +649,17 @@ static int read_stamps(struct bench *b, unsigned int q)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			mt_explain_io_error(&b->dev, "read", errno);
+			mt_explain_io_error(&b->dev, "read", -errno);
 			return EXIT_RUNTIME;
 		}
 		if (n < IP_UDP_HLEN + (ssize_t)sizeof(stamp))
 			continue;
 		memcpy(stamp, buf + IP_UDP_HLEN, sizeof(stamp));
-		if (stamp[0] != LAT_MAGIC)
+		/* not ours, or late: its round trip was counted lost */
+		if (stamp[0] != LAT_MAGIC || stamp[1] != atomic_load(&b->seq))
 			continue;
-		b->samples[atomic_fetch_add(&b->nsamples, 1)] = now - stamp[1];
+		b->samples[atomic_fetch_add(&b->nsamples, 1)] = now - stamp[2];
+		atomic_store(&b->acked, stamp[1]);
 		count(b, q, 1);
 		if (write(b->event, &one, sizeof(one)) < 0)
 			return EXIT_RUNTIME;
