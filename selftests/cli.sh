@@ -455,6 +455,34 @@ test_echo_queues() {
 	mt down --dev $node $IF
 }
 
+# Batched, twelve answers in one write() that the device refuses, taken
+# down meanwhile: echo writes again from each refused record, as the uapi
+# asks, so that its write errors are the device's rx_dropped, one each,
+# and nothing refused counts as answered.
+test_echo_batch_refused() {
+	local before after errors
+
+	setup
+	mt up --name $IF --no-pi --addr 10.9.3.1/24 --persist > /dev/null
+	echo 1 > /proc/sys/net/ipv6/conf/$IF/disable_ipv6
+	bg echo "$MINITUN" echo -i $IF --batch 16
+	ready echo
+	kill -STOP "$echo_pid"
+	ping -q -c 12 -l 12 -W 1 10.9.3.2 > /dev/null || true
+	before=$(sysfs $IF statistics/rx_dropped)
+	ip link set $IF down
+	kill -CONT "$echo_pid"
+	sleep 1
+	finish echo INT || fail "echo exited $? on SIGINT"
+	after=$(sysfs $IF statistics/rx_dropped)
+	cat "$work/echo.out"
+	errors=$(sed -n 's/.*write errors \([0-9]*\)$/\1/p' "$work/echo.out")
+	has_line echo.out "read 12, answered 0 " || fail "refused answers counted"
+	check_eq "echo's write errors" "$errors" $((after - before))
+	check_eq "write errors" "$errors" 12
+	mt down $IF
+}
+
 # ---------------------------------------------------------------- errors
 
 test_usage_errors() {
@@ -552,8 +580,10 @@ test_module_not_loaded() {
 	done
 }
 
-[ -x "$MINITUN" ] || { echo "$MINITUN is not built: run make" >&2; exit 1; }
-modprobe tun
+require_root
+require_built "$MINITUN"
+require_cmd tcpdump
+require_module tun
 
 # Every test of the command's behaviour, on both drivers.
 per_driver=(test_up_every_option test_up_peer test_up_lasts_while_running
@@ -572,5 +602,5 @@ for t in test_read_decodes_tun test_read_decodes_tap test_echo_tun test_echo_tap
 	tests+=("${t}_batched")
 done
 
-run_tests "${tests[@]}" test_batch_refused_on_tun test_usage_errors \
-	test_module_not_loaded
+run_tests "${tests[@]}" test_batch_refused_on_tun test_echo_batch_refused \
+	test_usage_errors test_module_not_loaded

@@ -324,7 +324,11 @@ static unsigned int frame_proto(const struct mt_device *dev,
 	return f->len && f->data[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
 }
 
-/* Batched: one writev() of n records, header, frame and padding each. */
+/*
+ * Batched: one writev() of n records, header, frame and padding each. A
+ * refused record ends the write there: the count is of the records before
+ * it, which the device took.
+ */
 static int write_records(const struct mt_device *dev, int fd,
 			 const struct mt_frame *frames, unsigned int n)
 {
@@ -332,6 +336,8 @@ static int write_records(const struct mt_device *dev, int fd,
 	struct minitun_rec recs[MINITUN_BATCH_MAX];
 	struct iovec iov[3 * MINITUN_BATCH_MAX];
 	unsigned int i, v = 0;
+	size_t took = 0;
+	ssize_t len;
 
 	for (i = 0; i < n; i++) {
 		recs[i] = (struct minitun_rec) {
@@ -345,12 +351,20 @@ static int write_records(const struct mt_device *dev, int fd,
 		iov[v++] = (struct iovec) { (void *)padding,
 			MINITUN_REC_SIZE(frames[i].len) - sizeof(recs[i]) - frames[i].len };
 	}
-	return writev(fd, iov, v) < 0 ? -errno : 0;
+	len = writev(fd, iov, v);
+	if (len < 0)
+		return -errno;
+	for (i = 0; i < n && took + MINITUN_REC_SIZE(frames[i].len) <= (size_t)len; i++)
+		took += MINITUN_REC_SIZE(frames[i].len);
+	return i ? (int)i : -EIO;	/* took none: cannot happen */
 }
 
 /*
  * Write n frames, with the struct tun_pi the device expects: one write()
- * each, or in batched mode one for all. 0, or -errno.
+ * each, or in batched mode one for all. How many the device took before
+ * one it refused, or -errno when it refused the first: written again from
+ * the refused frame, the write fails with why, and the device counts it
+ * dropped (uapi/minitun.h).
  */
 int mt_write_frames(const struct mt_device *dev, int fd,
 		    const struct mt_frame *frames, unsigned int n)
@@ -368,9 +382,9 @@ int mt_write_frames(const struct mt_device *dev, int fd,
 		iov[1] = (struct iovec) { frames[i].data, frames[i].len };
 		if (dev->flags & IFF_NO_PI ? writev(fd, iov + 1, 1) < 0 :
 					     writev(fd, iov, 2) < 0)
-			return -errno;
+			return i ? (int)i : -errno;
 	}
-	return 0;
+	return n;
 }
 
 /* A read or write failed: the device went away, or something else did. */

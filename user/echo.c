@@ -313,10 +313,10 @@ static int echo_packets(struct echo *e, unsigned int queue,
 {
 	struct queue_stats *stats = &e->stats[queue];
 	enum answer answers[MINITUN_BATCH_MAX];
-	unsigned int i, out = 0;
+	unsigned int i, out = 0, done = 0;
 	bool verbose = e->args->verbose;
+	int err = 0, took;
 	size_t len;
-	int err;
 
 	if (verbose)
 		pthread_mutex_lock(&e->print_lock);
@@ -326,16 +326,28 @@ static int echo_packets(struct echo *e, unsigned int queue,
 		if (len)
 			frames[out++] = (struct mt_frame) { frames[i].data, len };
 	}
-	err = mt_write_frames(&e->dev, e->dev.fds[queue], frames, out);
-	for (i = 0; i < out; i++) {
-		if (err) {
+	/*
+	 * A short write took the answers before a refused one: count those,
+	 * then write again from it, so that it fails alone and the rest go.
+	 */
+	while (done < out && err != -EFAULT && err != -EBADFD) {
+		took = mt_write_frames(&e->dev, e->dev.fds[queue],
+				       frames + done, out - done);
+		if (took < 0) {
+			err = took;
 			stats->write_errors++;
+			done++;
 			continue;
 		}
-		stats->answered[answers[i]]++;
-		if (verbose)
-			print_packet(e, queue, "out", frames[i].data, frames[i].len);
+		for (i = done; i < done + took; i++) {
+			stats->answered[answers[i]]++;
+			if (verbose)
+				print_packet(e, queue, "out", frames[i].data,
+					     frames[i].len);
+		}
+		done += took;
 	}
+	stats->write_errors += out - done;	/* the device is gone */
 	if (verbose)
 		pthread_mutex_unlock(&e->print_lock);
 	/* Other write errors (EIO: the link is down) are counted, not fatal. */
