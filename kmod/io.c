@@ -78,11 +78,9 @@ static void minitun_ring_take(struct minitun_file *mfile,
  *
  * The first wakeup takes us off the queue (autoremove_wake_function), so
  * the packets that arrive while we get up find no sleeper and cost xmit
- * no wakeup, and a woken reader looks at the ring before going back on the
+ * no wakeup; and a woken reader looks at the ring before going back on the
  * queue, so the packet it was woken for costs it no more of the queue's
- * lock. tun's reader stays on its queue for the whole read: its xmit pays
- * for a wakeup of an already running reader until the reader is back, and
- * the reader takes the lock again to leave.
+ * lock.
  */
 static int minitun_ring_recv(struct minitun_file *mfile, bool noblock,
 			     struct minitun_take *t)
@@ -231,7 +229,7 @@ ssize_t minitun_read(struct minitun *mt, struct minitun_file *mfile,
 		return 0;
 	/*
 	 * A buffer too small for any packet is refused before a packet is
-	 * taken: tun would lose the packet here, minitun keeps it queued.
+	 * taken, so that the packet stays queued rather than being lost.
 	 */
 	if (batch ? len < sizeof(struct minitun_rec) :
 		    !(READ_ONCE(mt->flags) & IFF_NO_PI) && len < sizeof(struct tun_pi))

@@ -259,6 +259,8 @@ static long minitun_dev_ioctl(struct minitun *mt, struct minitun_file *mfile,
 	kuid_t owner;
 	kgid_t group;
 
+	ASSERT_RTNL();
+
 	switch (cmd) {
 	case TUNGETIFF:
 		strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);

@@ -33,6 +33,8 @@ static int minitun_device_event(struct notifier_block *unused,
 
 	if (dev->rtnl_link_ops != &minitun_link_ops)
 		return NOTIFY_DONE;
+	/* netdevice notifiers run under rtnl, which guards queues[] */
+	ASSERT_RTNL();
 
 	switch (event) {
 	case NETDEV_CHANGE_TX_QUEUE_LEN:

@@ -24,7 +24,10 @@
 
 /* tun's limit, so that attaching one queue too many fails at the same count. */
 #define MINITUN_MAX_QUEUES	256
-/* tun's default dev->tx_queue_len (TUN_READQ_SIZE): the ring size. */
+/*
+ * A TUN device's dev->tx_queue_len, which sizes its rings: tun's
+ * TUN_READQ_SIZE. ether_setup() gives a TAP device 1000, as on tun.
+ */
 #define MINITUN_RING_SIZE	500
 
 #define MINITUN_TYPE_MASK	(IFF_TUN | IFF_TAP)
@@ -151,6 +154,8 @@ static inline u32 minitun_ring_occupancy(struct ptr_ring *r, int producer,
 {
 	int used = producer - consumer;
 
+	lockdep_assert(lockdep_is_held(&r->producer_lock) ||
+		       lockdep_is_held(&r->consumer_lock));
 	if (used < 0)
 		used += r->size;
 	if (!used && r->size && READ_ONCE(r->queue[consumer]))

@@ -250,6 +250,7 @@ int minitun_net_change_carrier(struct net_device *dev, bool new_carrier)
 {
 	struct minitun *mt = netdev_priv(dev);
 
+	ASSERT_RTNL();
 	if (!new_carrier) {
 		netif_carrier_off(dev);
 		return 0;
@@ -320,6 +321,8 @@ static int minitun_get_sset_count(struct net_device *dev, int sset)
 {
 	struct minitun *mt = netdev_priv(dev);
 
+	/* numqueues: rtnl, which ethtool holds across the next two calls */
+	ASSERT_RTNL();
 	if (sset != ETH_SS_STATS)
 		return -EOPNOTSUPP;
 	return MINITUN_DEV_STATS + mt->numqueues * MINITUN_QUEUE_STATS;
@@ -368,6 +371,7 @@ static void minitun_get_ethtool_stats(struct net_device *dev,
 	struct minitun *mt = netdev_priv(dev);
 	unsigned int q;
 
+	ASSERT_RTNL();
 	*data++ = atomic64_read(&mt->drop_no_reader);
 	*data++ = atomic64_read(&mt->drop_purged);
 	for (q = 0; q < mt->numqueues; q++, data += MINITUN_QUEUE_STATS)

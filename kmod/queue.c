@@ -125,7 +125,9 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 	if (mfile->detached) {
 		minitun_queue_enable(mfile);
 	} else {
-		/* The ring is empty and sized 0 since open(). */
+		/* The ring is empty: sized 0 at open(), or purged at its
+		 * last size when the file's device was deleted.
+		 */
 		if (ptr_ring_resize(&mfile->tx_ring, dev->tx_queue_len,
 				    GFP_KERNEL, minitun_ring_drop))
 			return -ENOMEM;
