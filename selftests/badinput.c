@@ -721,8 +721,7 @@ static void expect_only_errors_counted(struct __test_metadata *_metadata,
  */
 FIXTURE_SETUP(badinput)
 {
-	if (access("/sys/module/tun", F_OK))
-		ASSERT_EQ(0, run("modprobe tun"));
+	REQUIRE_TUN();
 	ASSERT_EQ(0, unshare(CLONE_NEWNET | CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("sysfs", "/sys", "sysfs", 0, NULL));

@@ -40,8 +40,7 @@ FIXTURE_SETUP(device)
 {
 	int i;
 
-	if (access("/sys/module/tun", F_OK))
-		ASSERT_EQ(0, run("modprobe tun"));
+	REQUIRE_TUN();
 	for (i = 0; i < 2; i++) {
 		snprintf(self->name[i], IFNAMSIZ, "mdev%d", i);
 		self->fd[i] = tun_open(nodes[i], self->name[i], variant->flags);

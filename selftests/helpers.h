@@ -52,6 +52,25 @@ static inline int kernel_at_least(int major, int minor, int patch)
 	return v[2] >= patch;
 }
 
+/*
+ * tun, for the tests that compare with it: there, or loaded now. Those
+ * tests skip, saying why, where there is none (REQUIRE_TUN()).
+ */
+static inline int tun_available(void)
+{
+	if (!access("/sys/class/misc/tun", F_OK))
+		return 1;
+	if (system("modprobe -q tun 2>/dev/null"))
+		return 0;
+	return !access("/sys/class/misc/tun", F_OK);
+}
+
+#define REQUIRE_TUN()							\
+	do {								\
+		if (!tun_available())					\
+			SKIP(return, "no tun to compare with (modprobe tun)"); \
+	} while (0)
+
 /* Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno. */
 static inline int tun_open(const char *node, char *name, int flags)
 {

@@ -210,8 +210,7 @@ static bool module_is_builtin(const char *module)
  */
 FIXTURE_SETUP(perms)
 {
-	if (access("/sys/module/tun", F_OK))
-		ASSERT_EQ(0, run("modprobe tun"));
+	REQUIRE_TUN();
 	ASSERT_EQ(0, chmod(TUN_DEV, 0666));
 	ASSERT_EQ(0, if_nametoindex(DEV_NAME))
 		TH_LOG("%s is left over from an earlier test", DEV_NAME);

@@ -41,8 +41,7 @@ FIXTURE_SETUP(compat)
 	int i;
 
 	ASSERT_EQ(4, sizeof(long)) TH_LOG("not built with -m32");
-	if (access("/sys/module/tun", F_OK))
-		ASSERT_EQ(0, run("modprobe tun"));
+	REQUIRE_TUN();
 	for (i = 0; i < 2; i++) {
 		snprintf(self->name[i], IFNAMSIZ, "mc32%d", i);
 		self->fd[i] = tun_open(nodes[i], self->name[i], variant->flags);
