@@ -93,17 +93,6 @@ bg() {
 	eval "${name}_pid=$!"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds; fails after SECONDS.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
-}
-
 has_line() {
 	grep -Eq -- "$2" "$work/$1" 2>/dev/null
 }

@@ -26,6 +26,10 @@ UDP_PORT=5555
 IFF_NO_PI=0x1000
 IFF_PERSIST=0x0800
 
+require_root
+require_cmd socat ip
+require_module tun
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -84,16 +88,16 @@ tunnel_end() {
 	socat_pids="${socat_pids:-} $!"
 }
 
+# link_up NS DEV
+link_up() {
+	ip -n "$1" link show "$2" up 2>/dev/null | grep -q UP
+}
+
 # Wait for DEV to be up in NS; on failure, say what socat said.
 wait_up() {
-	local ns=$1 dev=$2 i
-
-	for i in $(seq 100); do
-		ip -n "$ns" link show "$dev" up 2>/dev/null | grep -q UP && return 0
-		sleep 0.05
-	done
-	echo "$dev never came up in $ns; socat said:"
-	cat "$work/socat-$dev.log"
+	wait_for 5 link_up "$1" "$2" && return 0
+	echo "$2 never came up in $1; socat said:"
+	cat "$work/socat-$2.log"
 	return 1
 }
 

@@ -131,7 +131,8 @@ test_tour_prints_what_it_says() {
 	[ $failed -eq 0 ]
 }
 
-[ -x build/minitun ] || { echo "build/minitun is not built: run make" >&2; exit 1; }
+require_root
+require_built build/minitun
 [ -f "$TOUR" ] || { echo "$TOUR is missing" >&2; exit 1; }
 
 run_tests test_tour_prints_what_it_says
