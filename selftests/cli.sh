@@ -472,6 +472,27 @@ test_echo_batch_refused() {
 	mt down $IF
 }
 
+# One grammar: every subcommand takes -h and --version, and names its
+# interface with -i/--interface (down also as ip does, 'dev NAME').
+test_one_grammar() {
+	local cmd
+
+	setup
+	for cmd in up down read echo bench trace; do
+		mt $cmd -h > "$work/h.out" || fail "minitun $cmd -h exited $?"
+		has_line h.out "^Usage: minitun $cmd" || fail "minitun $cmd -h: $(head -n 2 "$work/h.out")"
+		has_line h.out "-i, (-n, )?--interface" || fail "minitun $cmd has no -i/--interface"
+		mt $cmd --version > "$work/v.out" || fail "minitun $cmd --version exited $?"
+		has_line v.out "^minitun [0-9]" || fail "minitun $cmd --version: $(cat "$work/v.out")"
+	done
+	mt up -i $IF --persist > /dev/null
+	[ -d /sys/class/net/$IF ] || fail "minitun up -i $IF made no $IF"
+	mt down -i $IF > /dev/null || fail "minitun down -i $IF exited $?"
+	mt up --interface $IF --persist > /dev/null
+	mt down dev $IF > /dev/null || fail "minitun down dev $IF exited $?"
+	[ ! -d /sys/class/net/$IF ] || fail "$IF is still there"
+}
+
 # ---------------------------------------------------------------- errors
 
 test_usage_errors() {
@@ -592,4 +613,4 @@ for t in test_read_decodes_tun test_read_decodes_tap test_echo_tun test_echo_tap
 done
 
 run_tests "${tests[@]}" test_batch_refused_on_tun test_echo_batch_refused \
-	test_usage_errors test_module_not_loaded
+	test_one_grammar test_usage_errors test_module_not_loaded

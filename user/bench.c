@@ -113,8 +113,9 @@ static const struct argp_option bench_options[] = {
 	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
 	{ "senders", 'S', "N", 0,
 	  "rx: N sender threads, on CPUs 0..N-1, each with flows of its own (default 1)", 0 },
-	{ "name", 'n', "NAME", 0,
+	{ "interface", 'i', "NAME", 0,
 	  "the interface: a new one, or an existing TUN device without packet info (default: the driver's next free name)", 0 },
+	{ "name", 'n', NULL, OPTION_ALIAS, NULL, 0 },
 	{ "against", 'a', "PATH", 0,
 	  "lat: also time a device of PATH's driver, sending to the two in turn (a result each)", 0 },
 	{ "json", 'j', NULL, 0, "one JSON object instead of text", 0 },
@@ -159,6 +160,7 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 		b->senders = mt_parse_number(state, "--senders", arg, 1,
 					     MAX_SENDERS);
 		return 0;
+	case 'i':
 	case 'n':
 		b->name = mt_parse_ifname(state, arg);
 		return 0;

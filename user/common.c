@@ -27,6 +27,8 @@ static const struct argp_option common_options[] = {
 	{ "dev", 'D', "PATH", 0,
 	  "the device node: " MINITUN_NODE " (default), or " TUN_NODE
 	  " for the real tun driver", -1 },
+	/* argp has --help and -?; -h too, as most commands take it */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, NULL, -1 },
 	{ 0 }
 };
 
@@ -43,6 +45,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--dev takes a device node path, such as %s",
 				   TUN_NODE);
 		common->node = arg;
+		return 0;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;

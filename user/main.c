@@ -29,6 +29,8 @@ static const struct command commands[] = {
 #define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 const char *mt_command = "minitun";
+/* argp gives every subcommand --version (and -V) from this */
+const char *argp_program_version = "minitun " MINITUN_VERSION;
 
 static void usage(FILE *out)
 {

@@ -37,6 +37,7 @@ enum {
 	EXIT_USAGE = 2,		/* bad arguments; see --help */
 };
 
+#define MINITUN_VERSION	"1.0"	/* the module's DRV_VERSION */
 #define MINITUN_NODE	"/dev/minitun"
 #define TUN_NODE	"/dev/net/tun"
 #define MAX_QUEUES	256	/* tun's MAX_TAP_QUEUES, and minitun's */

@@ -75,6 +75,8 @@ struct drop_count {
 };
 
 struct trace_env {
+	struct mt_common common;	/* --dev: the driver, by its node */
+	bool driver_given;		/* --driver */
 	const char *ifname;
 	const char *netns;		/* --netns: a name (ip netns) or a path */
 	enum trace_driver driver;
@@ -134,6 +136,9 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	struct trace_env *env = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env->common;
+		return 0;
 	case 'i':
 		env->ifname = mt_parse_ifname(state, arg);
 		return 0;
@@ -155,6 +160,7 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_DRIVER:
 		env->driver = parse_driver(state, arg);
+		env->driver_given = true;
 		return 0;
 	case OPT_NETNS:
 		if (!*arg)
@@ -174,8 +180,6 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 		if (env->hist && env->summary)
 			argp_error(state, "--hist prints the totals already: drop --summary");
 		env->records = !env->hist && !env->summary;
-		if (!env->ifname)
-			env->ifname = env->driver == DRIVER_TUN ? "tun0" : "mtun0";
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -185,6 +189,7 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 static const struct argp trace_argp = {
 	.options = trace_options,
 	.parser = parse_trace,
+	.children = mt_common_children,
 	.doc = "Follow every packet of one interface from the stack to its reader "
 	       "with eBPF: queued (net_dev_queue), handed to the driver (xmit), "
 	       "enqueued on its ring (with the ring's occupancy), reader woken, "
@@ -202,6 +207,38 @@ static const struct argp trace_argp = {
 	       "  minitun trace --netns blue -i mtun0  mtun0 of namespace blue\n"
 	       "\nThe stages, the outputs and what tracing costs: docs/tracing.md",
 };
+
+/*
+ * --dev PATH picks the driver as --driver does, by the driver behind the
+ * node; the default node leaves --driver's choice. Then the default name.
+ */
+static int resolve_driver(struct trace_env *env)
+{
+	enum trace_driver driver = DRIVER_MINITUN;
+	struct mt_device dev;
+
+	if (strcmp(env->common.node, MINITUN_NODE)) {
+		if (mt_device_init(&dev, env->common.node, NULL))
+			return EXIT_RUNTIME;
+		if (!strcmp(dev.driver, driver_names[DRIVER_TUN]))
+			driver = DRIVER_TUN;
+		else if (strcmp(dev.driver, driver_names[DRIVER_MINITUN])) {
+			mt_error("%s is neither minitun's node nor tun's: pass --dev %s or --dev %s",
+				 env->common.node, MINITUN_NODE, TUN_NODE);
+			return EXIT_USAGE;
+		}
+		if (env->driver_given && env->driver != driver) {
+			mt_error("--dev %s is %s's, but --driver says %s: pick one",
+				 env->common.node, driver_names[driver],
+				 driver_names[env->driver]);
+			return EXIT_USAGE;
+		}
+		env->driver = driver;
+	}
+	if (!env->ifname)
+		env->ifname = env->driver == DRIVER_TUN ? "tun0" : "mtun0";
+	return EXIT_OK;
+}
 
 /*
  * The namespace whose interface we trace: ours, or with --netns the one
@@ -899,6 +936,9 @@ int cmd_trace(int argc, char **argv)
 	int err;
 
 	argp_parse(&trace_argp, argc, argv, 0, NULL, &env);
+	err = resolve_driver(&env);
+	if (err)
+		return err;
 	json_quote(env.ifname_json, sizeof(env.ifname_json), env.ifname);
 	if (preflight(&env))
 		return EXIT_RUNTIME;

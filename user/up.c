@@ -48,8 +48,9 @@ enum {
 };
 
 static const struct argp_option up_options[] = {
-	{ "name", 'n', "NAME", 0,
+	{ "interface", 'i', "NAME", 0,
 	  "the interface: a name, or a template such as mtun%d (default: mtun%d, mtap%d with --tap)", 0 },
+	{ "name", 'n', NULL, OPTION_ALIAS, NULL, 0 },
 	{ "tap", OPT_TAP, NULL, 0, "an Ethernet (TAP) device instead of IP (TUN)", 0 },
 	{ "no-pi", OPT_NO_PI, NULL, 0, "no struct tun_pi before each packet (IFF_NO_PI)", 0 },
 	{ "addr", 'a', "CIDR", 0, "an address, such as 10.0.0.1/24 or fd00::1/64 (repeatable)", 0 },
@@ -116,6 +117,7 @@ static error_t parse_up(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &args->common;
 		return 0;
+	case 'i':
 	case 'n':
 		args->name = mt_parse_ifname(state, arg);
 		return 0;
@@ -159,7 +161,7 @@ static error_t parse_up(int key, char *arg, struct argp_state *state)
 		args->group = parse_group(state, arg);
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s': the name goes with --name",
+		argp_error(state, "unexpected argument '%s': the name goes with -i",
 			   arg);
 		return 0;
 	case ARGP_KEY_END:
@@ -180,10 +182,10 @@ static const struct argp up_argp = {
 	       "leaves it for 'minitun read', 'minitun echo' and the like, and "
 	       "'minitun down' removes it.\v"
 	       "Examples:\n"
-	       "  minitun up --name mtun0 --addr 10.0.0.1/24 --persist\n"
-	       "  minitun up --name mtun0 --addr 10.0.0.1 --peer 10.0.0.2 --persist\n"
-	       "  minitun up --name mtap0 --tap --queues 4 --txqlen 64 --persist\n"
-	       "  minitun up --dev /dev/net/tun --name tun0 --addr 10.0.0.1/24\n"
+	       "  minitun up -i mtun0 --addr 10.0.0.1/24 --persist\n"
+	       "  minitun up -i mtun0 --addr 10.0.0.1 --peer 10.0.0.2 --persist\n"
+	       "  minitun up -i mtap0 --tap --queues 4 --txqlen 64 --persist\n"
+	       "  minitun up --dev /dev/net/tun -i tun0 --addr 10.0.0.1/24\n"
 	       "\ntun's ABI and where minitun differs: docs/architecture.md",
 	.children = mt_common_children,
 };
@@ -313,7 +315,22 @@ int cmd_up(int argc, char **argv)
 struct down_args {
 	struct mt_common common;
 	const char *name;
+	bool dev;		/* 'dev' came first, as ip takes it */
 };
+
+static const struct argp_option down_options[] = {
+	{ "interface", 'i', "NAME", 0, "the interface (also NAME, or dev NAME)", 0 },
+	{ 0 }
+};
+
+static void down_name(struct argp_state *state, const char *arg)
+{
+	struct down_args *args = state->input;
+
+	if (args->name)
+		argp_error(state, "one NAME at a time, not also '%s'", arg);
+	args->name = mt_parse_ifname(state, arg);
+}
 
 static error_t parse_down(int key, char *arg, struct argp_state *state)
 {
@@ -323,13 +340,21 @@ static error_t parse_down(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &args->common;
 		return 0;
-	case ARGP_KEY_ARG:
-		if (args->name)
-			argp_error(state, "one NAME at a time, not also '%s'", arg);
-		args->name = mt_parse_ifname(state, arg);
+	case 'i':
+		down_name(state, arg);
 		return 0;
-	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "which interface? 'minitun down NAME'");
+	case ARGP_KEY_ARG:
+		if (!args->name && !args->dev && !strcmp(arg, "dev"))
+			args->dev = true;
+		else
+			down_name(state, arg);
+		return 0;
+	case ARGP_KEY_END:
+		/* 'minitun down dev': an interface named dev */
+		if (!args->name && args->dev)
+			args->name = "dev";
+		if (!args->name)
+			argp_error(state, "which interface? 'minitun down NAME'");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -337,8 +362,9 @@ static error_t parse_down(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp down_argp = {
+	.options = down_options,
 	.parser = parse_down,
-	.args_doc = "NAME",
+	.args_doc = "[dev] NAME",
 	.doc = "Remove a device of --dev's driver over rtnetlink (RTM_DELLINK), "
 	       "whether it is persistent or still held by a running command, "
 	       "whose reads then fail. An interface of another driver is left "
