@@ -485,6 +485,15 @@ test_one_grammar() {
 		mt $cmd --version > "$work/v.out" || fail "minitun $cmd --version exited $?"
 		has_line v.out "^minitun [0-9]" || fail "minitun $cmd --version: $(cat "$work/v.out")"
 	done
+	# one name for one thing: how long, and JSON
+	for cmd in bench trace; do
+		mt $cmd -h > "$work/h.out"
+		has_line h.out "-d, (-t, )?--duration=S" || fail "minitun $cmd has no -d/--duration"
+		has_line h.out "-j, --json" || fail "minitun $cmd has no -j/--json"
+	done
+	# a subcommand by the start of its name, as ip and bpftool take them
+	mt tr -h > "$work/h.out" || fail "minitun tr -h exited $?"
+	has_line h.out "^Usage: minitun trace" || fail "minitun tr is not trace"
 	mt up -i $IF --persist > /dev/null
 	[ -d /sys/class/net/$IF ] || fail "minitun up -i $IF made no $IF"
 	mt down -i $IF > /dev/null || fail "minitun down -i $IF exited $?"

@@ -450,7 +450,13 @@ test_refuses_clearly() {
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$MINITUN" trace -i lo 2>&1) && return 1
 	echo "$out"
-	grep -q 'needs root' <<< "$out"
+	grep -q 'needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN' <<< "$out"
+
+	# root without the capabilities is refused as clearly
+	out=$(setpriv --bounding-set=-all --inh-caps=-all \
+		"$MINITUN" trace -i lo 2>&1) && return 1
+	echo "$out"
+	grep -q 'needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN' <<< "$out"
 
 	out=$("$MINITUN" trace -i nosuch0 2>&1) && return 1
 	echo "$out"

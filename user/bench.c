@@ -108,7 +108,8 @@ struct bench {
 static const struct argp_option bench_options[] = {
 	{ "mode", 'm', "MODE", 0, "rx (stack to reader), tx (writer to stack) or lat", 0 },
 	{ "size", 's', "BYTES", 0, "IP packet length (default 64)", 0 },
-	{ "seconds", 't', "S", 0, "how long to measure (default 3)", 0 },
+	{ "duration", 'd', "S", 0, "how long to measure, in seconds (default 3)", 0 },
+	{ "seconds", 't', NULL, OPTION_ALIAS, NULL, 0 },
 	{ "queues", 'q', "N", 0, "N queues, a reader or writer thread each (default 1)", 0 },
 	{ "batch", 'b', "N", 0, "minitun's batched mode: up to N packets per read or write", 0 },
 	{ "senders", 'S', "N", 0,
@@ -145,8 +146,9 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 	case 's':
 		b->size = mt_parse_number(state, "--size", arg, IP_UDP_HLEN, 1500);
 		return 0;
+	case 'd':
 	case 't':
-		b->seconds = mt_parse_number(state, "--seconds", arg, 1, 3600);
+		b->seconds = mt_parse_number(state, "--duration", arg, 1, 3600);
 		return 0;
 	case 'q':
 		b->queues = mt_parse_number(state, "--queues", arg, 1,
@@ -194,7 +196,7 @@ static const struct argp bench_argp = {
 	       "and from a writer to the stack (tx), and the reader's wakeup "
 	       "latency (lat), on a fresh TUN device.\v"
 	       "Examples:\n"
-	       "  minitun bench --mode rx --size 64 --seconds 3\n"
+	       "  minitun bench --mode rx --size 64 --duration 3\n"
 	       "  minitun bench --mode rx --senders 2 --queues 2\n"
 	       "  minitun bench --dev /dev/net/tun --mode lat --json\n"
 	       "  minitun bench --mode lat --against /dev/net/tun\n"

@@ -56,15 +56,28 @@ static void usage(FILE *out)
 		"and each command's --help names the doc for it.\n");
 }
 
+/* The command, or as ip and bpftool take them, the only one name begins. */
 static const struct command *find_command(const char *name)
 {
-	unsigned int i;
+	const struct command *found = NULL;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < NR_COMMANDS; i++)
+	for (i = 0; i < NR_COMMANDS; i++) {
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
-	fprintf(stderr, "minitun: no command '%s'; 'minitun help' lists them\n",
-		name);
+		if (*name && !strncmp(commands[i].name, name, strlen(name))) {
+			found = &commands[i];
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	if (n)
+		fprintf(stderr, "minitun: '%s' begins more than one command; 'minitun help' lists them\n",
+			name);
+	else
+		fprintf(stderr, "minitun: no command '%s'; 'minitun help' lists them\n",
+			name);
 	return NULL;
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <linux/types.h>
@@ -100,7 +101,7 @@ struct trace_env {
 
 static volatile sig_atomic_t exiting;
 
-enum { OPT_HIST = 256, OPT_SUMMARY, OPT_JSON, OPT_DRIVER, OPT_NETNS };
+enum { OPT_HIST = 256, OPT_SUMMARY, OPT_DRIVER, OPT_NETNS };
 
 static const struct argp_option trace_options[] = {
 	{ "interface", 'i', "NAME", 0,
@@ -113,7 +114,7 @@ static const struct argp_option trace_options[] = {
 	  "log2 latency histograms per stage pair, and drops by reason", 0 },
 	{ "summary", OPT_SUMMARY, NULL, 0,
 	  "only the totals: packets read, dropped by reason, taken by the driver", 0 },
-	{ "json", OPT_JSON, NULL, 0,
+	{ "json", 'j', NULL, 0,
 	  "one JSON object per packet, then a summary object", 0 },
 	{ "driver", OPT_DRIVER, "DRIVER", 0,
 	  "minitun (default), or tun: the same stages on the real tun driver", 0 },
@@ -155,7 +156,7 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case OPT_SUMMARY:
 		env->summary = true;
 		return 0;
-	case OPT_JSON:
+	case 'j':
 		env->json = true;
 		return 0;
 	case OPT_DRIVER:
@@ -278,6 +279,19 @@ static int enter_netns(struct trace_env *env)
 	return 0;
 }
 
+/* cap is in our effective set: what the kernel checks, not our uid */
+static bool has_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
 /* Everything that can be checked before loading, each with its fix. */
 static int preflight(struct trace_env *env)
 {
@@ -287,8 +301,9 @@ static int preflight(struct trace_env *env)
 	bool loaded;
 	int err;
 
-	if (geteuid()) {
-		mt_error("needs root to load BPF programs: run it with sudo");
+	if (!has_cap(CAP_SYS_ADMIN) &&
+	    !(has_cap(CAP_BPF) && has_cap(CAP_PERFMON))) {
+		mt_error("needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN, to load BPF programs: run it as root (sudo)");
 		return -1;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
