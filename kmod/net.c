@@ -89,16 +89,23 @@ static u16 minitun_pick_queue(struct minitun *mt, struct sk_buff *skb)
 }
 
 /*
- * tun_select_queue()'s pick, among the queues attached now. The core's own
- * hashes over real_num_tx_queues (or reuses a socket's cached queue below
- * it), which shrinks only once a detaching queue's synchronize_net() is
- * over: until then a share of the flows would go to the vacated index and
- * be dropped for want of a reader. One queue needs no hash.
+ * A queue among those attached now. The core's own pick hashes over
+ * real_num_tx_queues (or reuses a socket's cached queue below it), which
+ * shrinks only once a detaching queue's synchronize_net() is over: until
+ * then a share of the flows would go to the vacated index and be dropped
+ * for want of a reader. The core's pick is kept when it is below
+ * numqueues, as it spares a socket's packets the flow dissector; the rest
+ * hash as tun_select_queue() does.
  */
 static u16 minitun_select_queue(struct net_device *dev, struct sk_buff *skb,
 				struct net_device *sb_dev)
 {
-	return minitun_pick_queue(netdev_priv(dev), skb);
+	struct minitun *mt = netdev_priv(dev);
+	u16 queue = netdev_pick_tx(dev, skb, sb_dev);
+
+	if (likely(queue < READ_ONCE(mt->numqueues)))
+		return queue;
+	return minitun_pick_queue(mt, skb);
 }
 
 /*
