@@ -470,9 +470,9 @@ static ssize_t minitun_write_one(struct minitun *mt, struct minitun_file *mfile,
 
 	/*
 	 * The up check and the injection in one RCU section, as in tun:
-	 * closing the device clears IFF_UP and then waits in synchronize_net(),
-	 * so once it is down (and before NETDEV_UNREGISTER) no writer that saw
-	 * it up is still handing the stack a packet.
+	 * unregistering closes the device, clearing IFF_UP, then waits in
+	 * synchronize_net() before NETDEV_UNREGISTER, so by then no writer
+	 * that saw the device up is still handing the stack a packet.
 	 */
 	rcu_read_lock();
 	if (minitun_dev_down(mt, skb)) {
