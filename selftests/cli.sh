@@ -491,6 +491,11 @@ test_one_grammar() {
 		has_line h.out "-d, (-t, )?--duration=S" || fail "minitun $cmd has no -d/--duration"
 		has_line h.out "-j, --json" || fail "minitun $cmd has no -j/--json"
 	done
+	# a letter means one thing: -a is up's --addr, nothing else's
+	for cmd in down read echo bench trace; do
+		mt $cmd -h > "$work/h.out"
+		! has_line h.out "^ *-a, " || fail "minitun $cmd takes -a for something else"
+	done
 	# a subcommand by the start of its name, as ip and bpftool take them
 	mt tr -h > "$work/h.out" || fail "minitun tr -h exited $?"
 	has_line h.out "^Usage: minitun trace" || fail "minitun tr is not trace"

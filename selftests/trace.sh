@@ -250,7 +250,7 @@ test_drop_reasons_whole() {
 	want="{\"NOT_SPECIFIED\":2,\"128\":1,\"200\":1,\"0x10001\":1,\"0x20005\":1"
 	# a subsystem's reason, named by its module's BTF (6.5 on)
 	if modprobe -q openvswitch 2>/dev/null && [ -r $ovs ]; then
-		ovs_last=$(bpftool btf dump file $ovs base $vmlinux |
+		ovs_last=$(bpftool -B $vmlinux btf dump file $ovs |
 			sed -n "s/.*'OVS_DROP_LAST_ACTION' val=\([0-9]*\)$/\1/p")
 	fi
 	[ -z "$ovs_last" ] || want+=",\"OVS_DROP_LAST_ACTION\":1"

@@ -105,6 +105,9 @@ struct bench {
 	atomic_ullong acked;		/* lat: the last the reader got in time */
 };
 
+/* --against has no letter: -a is up's --addr, one meaning everywhere */
+enum { OPT_AGAINST = 256 };
+
 static const struct argp_option bench_options[] = {
 	{ "mode", 'm', "MODE", 0, "rx (stack to reader), tx (writer to stack) or lat", 0 },
 	{ "size", 's', "BYTES", 0, "IP packet length (default 64)", 0 },
@@ -117,7 +120,7 @@ static const struct argp_option bench_options[] = {
 	{ "interface", 'i', "NAME", 0,
 	  "the interface: a new one, or an existing TUN device without packet info (default: the driver's next free name)", 0 },
 	{ "name", 'n', NULL, OPTION_ALIAS, NULL, 0 },
-	{ "against", 'a', "PATH", 0,
+	{ "against", OPT_AGAINST, "PATH", 0,
 	  "lat: also time a device of PATH's driver, sending to the two in turn (a result each)", 0 },
 	{ "json", 'j', NULL, 0, "one JSON object instead of text", 0 },
 	{ 0 }
@@ -166,7 +169,7 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 	case 'n':
 		b->name = mt_parse_ifname(state, arg);
 		return 0;
-	case 'a':
+	case OPT_AGAINST:
 		b->against_node = arg;
 		return 0;
 	case 'j':
