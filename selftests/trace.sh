@@ -118,8 +118,15 @@ check_ten_requests() {
 }
 
 test_ping_timeline() {
+	local bad
+
 	trace_pings /dev/minitun mtun0 10.77.0 --json
 	check_ten_requests
+	# what the text lines show, JSON has too: queue, ring, bytes copied
+	bad=$(echo_requests | jq -c 'select(.queue != 0 or .bytes != 84 or
+		.ring.capacity < 1 or .ring.occupancy < 1 or
+		.ring.occupancy > .ring.capacity)')
+	[ -z "$bad" ] || { echo "no queue, ring or bytes: $bad"; return 1; }
 }
 
 test_full_ring_drops_match_tx_dropped() {
@@ -136,7 +143,9 @@ test_full_ring_drops_match_tx_dropped() {
 	device_stop
 
 	traced=$(jq 'select(.summary) | .summary.drops.FULL_RING // 0' "$work/out")
-	records=$(jq -s 'map(select(.reason == "FULL_RING")) | length' "$work/out")
+	# each with when it was dropped
+	records=$(jq -s 'map(select(.reason == "FULL_RING" and .dropped > 0)) |
+		length' "$work/out")
 	echo "tx_dropped went up by $((after - before)); traced FULL_RING drops: $traced, records: $records"
 	[ $((after - before)) -gt 0 ] && [ "$traced" -eq $((after - before)) ] &&
 		[ "$records" -eq "$traced" ]

@@ -520,7 +520,7 @@ static void print_header(void)
  * floating point is slower still under emulation.
  */
 struct line {
-	char buf[320];
+	char buf[512];
 	size_t len;
 };
 
@@ -631,7 +631,10 @@ static void print_record_json(struct trace_env *env,
 	line_num(&l, r->len, 10, 0);
 	line_str(&l, ", \"skb\": \"0x");
 	line_num(&l, r->skb, 16, 0);
-	line_str(&l, "\", \"stages\": {");
+	line_str(&l, "\", \"queue\": ");
+	line_num(&l, r->queue, 10, 0);
+	/* every time in nanoseconds since the packet was first seen */
+	line_str(&l, ", \"stages\": {");
 	for (i = 0; i < NR_STAGES; i++) {
 		if (!r->ts[i])
 			continue;
@@ -642,12 +645,24 @@ static void print_record_json(struct trace_env *env,
 		line_num(&l, r->ts[i] - base, 10, 0);
 		sep = ", ";
 	}
+	line_str(&l, "}");
+	if (r->ts[STAGE_ENQUEUED]) {
+		line_str(&l, ", \"ring\": {\"occupancy\": ");
+		line_num(&l, r->occupancy, 10, 0);
+		line_str(&l, ", \"capacity\": ");
+		line_num(&l, r->capacity, 10, 0);
+		line_str(&l, "}");
+	}
 	if (r->fate == FATE_READ) {
-		line_str(&l, "}, \"batch\": ");
+		line_str(&l, ", \"bytes\": ");
+		line_num(&l, r->bytes, 10, 0);
+		line_str(&l, ", \"batch\": ");
 		line_num(&l, r->batch, 10, 0);
 		line_str(&l, ", \"fate\": \"read\", \"reason\": null}\n");
 	} else {
-		line_str(&l, "}, \"fate\": \"dropped\", \"reason\": ");
+		line_str(&l, ", \"dropped\": ");
+		line_num(&l, r->end - base, 10, 0);
+		line_str(&l, ", \"fate\": \"dropped\", \"reason\": ");
 		line_str(&l, json_quote(quoted, sizeof(quoted),
 					reason_name(env, r->reason)));
 		line_str(&l, "}\n");
