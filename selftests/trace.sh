@@ -144,8 +144,12 @@ test_full_ring_drops_match_tx_dropped() {
 
 	traced=$(jq 'select(.summary) | .summary.drops.FULL_RING // 0' "$work/out")
 	# each with when it was dropped
-	records=$(jq -s 'map(select(.reason == "FULL_RING" and .dropped > 0)) |
+	# each with when, and where: in the module
+	records=$(jq -s 'map(select(.reason == "FULL_RING" and .dropped > 0 and
+		.module == "minitun" and (.function | startswith("minitun_")))) |
 		length' "$work/out")
+	jq -c 'select(.fate == "dropped") | [.function, .module]' "$work/out" |
+		sort | uniq -c
 	echo "tx_dropped went up by $((after - before)); traced FULL_RING drops: $traced, records: $records"
 	[ $((after - before)) -gt 0 ] && [ "$traced" -eq $((after - before)) ] &&
 		[ "$records" -eq "$traced" ]
@@ -167,7 +171,7 @@ test_text_drop_lines() {
 	grep 'dropped at' "$work/out" | head -3
 	lines=$(grep -c 'dropped at' "$work/out" || true)
 	bad=$(grep 'dropped at' "$work/out" |
-	      grep -Evc '^[0-9a-f]+ +[0-9]+ .* dropped at +[0-9]+\.[0-9]: FULL_RING$' || true)
+	      grep -Evc '^[0-9a-f]+ +[0-9]+ .* dropped at +[0-9]+\.[0-9] by minitun_[a-z_]+ \[minitun\]: FULL_RING$' || true)
 	dropped=$(sed -n 's/^mtun0: .* packets read, \([0-9]*\) dropped,.*/\1/p' "$work/out")
 	echo "$lines drop lines, $bad malformed; the summary says ${dropped:-nothing} dropped"
 	[ "$lines" -gt 0 ] && [ "$bad" -eq 0 ] && [ "$lines" = "$dropped" ]

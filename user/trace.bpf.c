@@ -459,7 +459,7 @@ static __always_inline void hist_flight(const struct flight *f)
 
 static __always_inline void send_record(const void *skb, const struct flight *f,
 					__u64 end, enum trace_fate fate,
-					__u32 reason)
+					__u32 reason, const void *location)
 {
 	struct trace_record *r;
 	__u64 flags;
@@ -472,6 +472,7 @@ static __always_inline void send_record(const void *skb, const struct flight *f,
 	r->skb = (__u64)skb;
 	__builtin_memcpy(r->ts, f->ts, sizeof(r->ts));
 	r->end = end;
+	r->location = (__u64)location;
 	r->len = f->len;
 	r->occupancy = f->occupancy;
 	r->capacity = f->capacity;
@@ -512,7 +513,7 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	if (targ_hist)
 		hist_flight(f);
 	if (targ_records)
-		send_record(skb, f, 0, FATE_READ, 0);
+		send_record(skb, f, 0, FATE_READ, 0, NULL);
 out:
 	flight_end(skb, f);
 	return 0;
@@ -541,7 +542,8 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 	__sync_fetch_and_add(&counts.dropped, 1);
 	count_drop(reason);
 	if (targ_records)
-		send_record(skb, f, bpf_ktime_get_ns(), FATE_DROPPED, reason);
+		send_record(skb, f, bpf_ktime_get_ns(), FATE_DROPPED, reason,
+			    location);
 	flight_end(skb, f);
 	return 0;
 }

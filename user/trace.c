@@ -70,6 +70,13 @@ struct reason_name {
 	char *name;
 };
 
+/* A kernel function, from /proc/kallsyms: where drops happen. */
+struct ksym {
+	__u64 addr;
+	char *name;
+	char *module;		/* NULL: vmlinux */
+};
+
 struct drop_count {
 	__u32 reason;
 	__u64 count;
@@ -97,6 +104,10 @@ struct trace_env {
 	size_t nreasons;
 	bool reasons_loaded;
 	bool module_reasons_loaded;
+	/* kernel functions, sorted by address; loaded at the first drop */
+	struct ksym *ksyms;
+	size_t nksyms;
+	bool ksyms_loaded;
 };
 
 static volatile sig_atomic_t exiting;
@@ -463,6 +474,86 @@ static void free_reason_names(struct trace_env *env)
 	free(env->reasons);
 }
 
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The text symbols of /proc/kallsyms, modules' included. */
+static void load_ksyms(struct trace_env *env)
+{
+	char line[512], *name, *end, *module;
+	size_t size = 0;
+	struct ksym *k;
+	__u64 addr;
+	FILE *f;
+
+	env->ksyms_loaded = true;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		addr = strtoull(line, &end, 16);
+		/* "ADDR t NAME\t[MODULE]": text only; 0 when addresses are hidden */
+		if (!addr || end[0] != ' ' || (end[1] != 't' && end[1] != 'T') ||
+		    end[2] != ' ')
+			continue;
+		name = end + 3;
+		name[strcspn(name, "\t\n")] = '\0';
+		module = strchr(name + strlen(name) + 1, '[');
+		if (module) {
+			module++;
+			module[strcspn(module, "]")] = '\0';
+		}
+		if (env->nksyms == size) {
+			size = size ? 2 * size : 65536;
+			k = realloc(env->ksyms, size * sizeof(*k));
+			if (!k)
+				break;
+			env->ksyms = k;
+		}
+		k = &env->ksyms[env->nksyms];
+		k->addr = addr;
+		k->name = strdup(name);
+		k->module = module ? strdup(module) : NULL;
+		if (k->name)
+			env->nksyms++;
+	}
+	fclose(f);
+	qsort(env->ksyms, env->nksyms, sizeof(*env->ksyms), cmp_ksym);
+}
+
+/* The function addr is in: the last symbol at or below it. */
+static const struct ksym *ksym_of(struct trace_env *env, __u64 addr)
+{
+	size_t lo = 0, hi, mid;
+
+	if (!env->ksyms_loaded)
+		load_ksyms(env);
+	hi = env->nksyms;
+	if (!addr || !hi || addr < env->ksyms[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (env->ksyms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &env->ksyms[lo];
+}
+
+static void free_ksyms(struct trace_env *env)
+{
+	while (env->nksyms--) {
+		free(env->ksyms[env->nksyms].name);
+		free(env->ksyms[env->nksyms].module);
+	}
+	free(env->ksyms);
+}
+
 /*
  * s as a JSON string, quotes included, escaped as iproute2's json_writer
  * does: an interface name may hold '"', '\\' and control bytes. Cut short
@@ -571,6 +662,7 @@ static void print_record_text(struct trace_env *env,
 			      const struct trace_record *r)
 {
 	__u64 base = record_base(r);
+	const struct ksym *ksym;
 	struct line l = {};
 	size_t ring_end;
 	int i;
@@ -609,6 +701,16 @@ static void print_record_text(struct trace_env *env,
 	} else {
 		line_str(&l, " dropped at ");
 		line_usecs(&l, r->end, base, 0);
+		ksym = ksym_of(env, r->location);
+		if (ksym) {
+			line_str(&l, " by ");
+			line_str(&l, ksym->name);
+			if (ksym->module) {
+				line_str(&l, " [");
+				line_str(&l, ksym->module);
+				line_str(&l, "]");
+			}
+		}
 		line_str(&l, ": ");
 		line_str(&l, reason_name(env, r->reason));
 		line_str(&l, "\n");
@@ -620,6 +722,7 @@ static void print_record_json(struct trace_env *env,
 			      const struct trace_record *r)
 {
 	__u64 base = record_base(r);
+	const struct ksym *ksym;
 	const char *sep = "";
 	struct line l = {};
 	char quoted[128];
@@ -662,6 +765,14 @@ static void print_record_json(struct trace_env *env,
 	} else {
 		line_str(&l, ", \"dropped\": ");
 		line_num(&l, r->end - base, 10, 0);
+		ksym = ksym_of(env, r->location);
+		line_str(&l, ", \"function\": ");
+		line_str(&l, ksym ? json_quote(quoted, sizeof(quoted), ksym->name) :
+				    "null");
+		line_str(&l, ", \"module\": ");
+		line_str(&l, ksym && ksym->module ?
+			     json_quote(quoted, sizeof(quoted), ksym->module) :
+			     "null");
 		line_str(&l, ", \"fate\": \"dropped\", \"reason\": ");
 		line_str(&l, json_quote(quoted, sizeof(quoted),
 					reason_name(env, r->reason)));
@@ -994,5 +1105,6 @@ int cmd_trace(int argc, char **argv)
 
 	trace_bpf__destroy(skel);
 	free_reason_names(&env);
+	free_ksyms(&env);
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }

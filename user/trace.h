@@ -45,6 +45,7 @@ struct trace_record {
 	__u64 skb;
 	__u64 ts[NR_STAGES];	/* bpf_ktime_get_ns() */
 	__u64 end;		/* when dropped; 0 when read */
+	__u64 location;		/* where it was dropped: kfree_skb's caller */
 	__u32 len;		/* skb->len when it entered */
 	__u32 occupancy;	/* ring entries, this one included, when enqueued */
 	__u32 capacity;		/* ring size */
