@@ -451,6 +451,20 @@ test_netns_same_ifindex() {
 	[ "$here" -eq 10 ] && [ "$there" -eq 4 ]
 }
 
+# --hist --json: the same histograms, in the summary object, each with
+# every packet read.
+test_hist_json() {
+	local sums read
+
+	trace_pings /dev/minitun mtun0 10.77.0 --hist --json
+	read=$(jq 'select(.summary) | .summary.read' "$work/out")
+	sums=$(jq -c 'select(.summary) | .summary.hist |
+		map_values(map(.count) | add)' "$work/out")
+	echo "$read read; histograms: $sums"
+	[ "$read" -ge 10 ] &&
+		jq -e --argjson n "$read" 'all(.[]; . == $n)' <<< "$sums" > /dev/null
+}
+
 test_tun_driver_same_stages() {
 	modprobe tun || skip "the tun module cannot be loaded"
 	trace_pings /dev/net/tun tun0 10.78.0 --json --driver tun
@@ -507,6 +521,7 @@ run_tests test_ping_timeline \
 	test_totals_match_under_load \
 	test_gso_segments_reported_apart \
 	test_hist_not_empty \
+	test_hist_json \
 	test_netns_same_ifindex \
 	test_tun_driver_same_stages \
 	test_refuses_clearly \

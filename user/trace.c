@@ -82,6 +82,15 @@ struct drop_count {
 	__u64 count;
 };
 
+/* The same spans as JSON keys. */
+static const char * const span_keys[NR_SPANS] = {
+	[SPAN_QUEUED_ENQUEUED] = "queued_enqueued",
+	[SPAN_ENQUEUED_WOKEN] = "enqueued_woken",
+	[SPAN_WOKEN_DEQUEUED] = "woken_dequeued",
+	[SPAN_DEQUEUED_COPIED] = "dequeued_copied",
+	[SPAN_TOTAL] = "queued_copied",
+};
+
 struct trace_env {
 	struct mt_common common;	/* --dev: the driver, by its node */
 	bool driver_given;		/* --driver */
@@ -187,8 +196,6 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 			   arg);
 		return 0;
 	case ARGP_KEY_END:
-		if (env->hist && env->json)
-			argp_error(state, "--hist and --json do not combine: pick one");
 		if (env->hist && env->summary)
 			argp_error(state, "--hist prints the totals already: drop --summary");
 		env->records = !env->hist && !env->summary;
@@ -213,6 +220,7 @@ static const struct argp trace_argp = {
 	       "Examples:\n"
 	       "  minitun trace                        a line per packet on mtun0\n"
 	       "  minitun trace --hist --duration 10   latency histograms\n"
+	       "  minitun trace --hist --json -d 10    the same, as JSON\n"
 	       "  minitun trace --json --count 10      ten packets as JSON\n"
 	       "  minitun trace --summary --json       only the totals, as JSON\n"
 	       "  minitun trace --driver tun -i tun0   the same stages on tun\n"
@@ -892,6 +900,30 @@ static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 	}
 }
 
+/* --hist --json: each span's buckets that have packets, in nanoseconds */
+static void print_hist_json(struct trace_bpf *skel)
+{
+	const char *sep;
+	int span, i;
+	__u32 n;
+
+	printf(", \"hist\": {");
+	for (span = 0; span < NR_SPANS; span++) {
+		printf("%s\"%s\": [", span ? ", " : "", span_keys[span]);
+		sep = "";
+		for (i = 0; i < TRACE_HIST_SLOTS; i++) {
+			n = skel->bss->hist[span][i];
+			if (!n)
+				continue;
+			printf("%s{\"min\": %llu, \"max\": %llu, \"count\": %u}",
+			       sep, i ? 1ULL << i : 0ULL, (1ULL << (i + 1)) - 1, n);
+			sep = ", ";
+		}
+		printf("]");
+	}
+	printf("}");
+}
+
 static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 {
 	const struct trace_counts *c = &skel->bss->counts;
@@ -907,10 +939,13 @@ static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
 		       json_quote(quoted, sizeof(quoted),
 				  reason_name(env, drops[i].reason)),
 		       (unsigned long long)drops[i].count);
-	printf("}, \"unqueued\": %llu, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu}}\n",
+	printf("}, \"unqueued\": %llu, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu",
 	       (unsigned long long)c->unqueued,
 	       (unsigned long long)c->lost, (unsigned long long)c->evicted,
 	       (unsigned long long)c->xmits, (unsigned long long)c->xmit_errors);
+	if (env->hist)
+		print_hist_json(skel);
+	printf("}}\n");
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
