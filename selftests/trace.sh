@@ -451,6 +451,21 @@ test_netns_same_ifindex() {
 	[ "$here" -eq 10 ] && [ "$there" -eq 4 ]
 }
 
+# -T: each packet with the wall-clock time it was first seen, which was
+# while the pings ran.
+test_timestamps() {
+	local start end n bad
+
+	start=$(date +%s%N)
+	trace_pings /dev/minitun mtun0 10.77.0 --json -T
+	end=$(date +%s%N)
+	n=$(echo_requests | wc -l)
+	bad=$(echo_requests | jq -c --argjson s "$start" --argjson e "$end" \
+		'select((.time // 0) < $s or .time > $e)')
+	echo "$n echo requests, out of [$start, $end]: ${bad:-none}"
+	[ "$n" -eq 10 ] && [ -z "$bad" ]
+}
+
 # --hist --json: the same histograms, in the summary object, each with
 # every packet read.
 test_hist_json() {
@@ -522,6 +537,7 @@ run_tests test_ping_timeline \
 	test_gso_segments_reported_apart \
 	test_hist_not_empty \
 	test_hist_json \
+	test_timestamps \
 	test_netns_same_ifindex \
 	test_tun_driver_same_stages \
 	test_refuses_clearly \

@@ -103,6 +103,8 @@ struct trace_env {
 	bool summary;
 	bool records;			/* a record per packet: neither of the above */
 	bool json;
+	bool timestamps;		/* -T */
+	__u64 wall_offset;		/* CLOCK_REALTIME less bpf_ktime_get_ns() */
 	bool verbose;
 	int ifindex;
 	__u32 netns_inum;		/* the namespace the ifindex is in */
@@ -138,6 +140,8 @@ static const struct argp_option trace_options[] = {
 	  "one JSON object per packet, then a summary object", 0 },
 	{ "driver", OPT_DRIVER, "DRIVER", 0,
 	  "minitun (default), or tun: the same stages on the real tun driver", 0 },
+	{ "timestamp", 'T', NULL, 0,
+	  "each packet with the wall-clock time it was first seen", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and the verifier's own messages", 0 },
 	{ 0 }
 };
@@ -187,6 +191,9 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			argp_error(state, "--netns takes a name from 'ip netns' or a path");
 		env->netns = arg;
+		return 0;
+	case 'T':
+		env->timestamps = true;
 		return 0;
 	case 'v':
 		env->verbose = true;
@@ -606,8 +613,10 @@ static __u64 record_base(const struct trace_record *r)
 	return base;
 }
 
-static void print_header(void)
+static void print_header(const struct trace_env *env)
 {
+	if (env->timestamps)
+		printf("%-12s ", "TIME");
 	printf("%-18s %5s %8s %8s %8s %9s %8s %8s %8s  %s\n", "SKB", "LEN",
 	       "QUEUED", "XMIT", "ENQUEUED", "RING", "WOKEN", "DEQUEUED",
 	       "COPIED", "FATE (usecs since queued)");
@@ -661,6 +670,22 @@ static void line_usecs(struct line *l, __u64 ts, __u64 base, size_t width)
 	line_num(l, tenths % 10, 10, 0);
 }
 
+/* -T: when ts (bpf_ktime_get_ns()) was, as local HH:MM:SS.mmm */
+static void line_time(const struct trace_env *env, struct line *l, __u64 ts)
+{
+	__u64 wall = ts + env->wall_offset;
+	time_t secs = wall / 1000000000;
+	char buf[16];
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S.", &tm);
+	line_str(l, buf);
+	snprintf(buf, sizeof(buf), "%03llu ",
+		 (unsigned long long)(wall / 1000000 % 1000));
+	line_str(l, buf);
+}
+
 static void line_print(struct line *l)
 {
 	fwrite(l->buf, 1, l->len, stdout);
@@ -675,6 +700,8 @@ static void print_record_text(struct trace_env *env,
 	size_t ring_end;
 	int i;
 
+	if (env->timestamps)
+		line_time(env, &l, base);
 	line_num(&l, r->skb, 16, 0);
 	line_num(&l, r->len, 10, 6);
 	for (i = 0; i < NR_STAGES; i++) {
@@ -738,6 +765,11 @@ static void print_record_json(struct trace_env *env,
 
 	line_str(&l, "{\"ifname\": ");
 	line_str(&l, env->ifname_json);
+	if (env->timestamps) {
+		/* ns since the epoch, as every JSON time is in ns */
+		line_str(&l, ", \"time\": ");
+		line_num(&l, base + env->wall_offset, 10, 0);
+	}
 	line_str(&l, ", \"len\": ");
 	line_num(&l, r->len, 10, 0);
 	line_str(&l, ", \"skb\": \"0x");
@@ -1028,6 +1060,14 @@ destroy:
 	return NULL;
 }
 
+static __u64 clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static unsigned long long now_ms(void)
 {
 	struct timespec ts;
@@ -1067,7 +1107,7 @@ static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 	fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", env->ifname,
 		driver_names[env->driver]);
 	if (env->records && !env->json)
-		print_header();
+		print_header(env);
 	fflush(stdout);
 
 	while (!exiting && !count_reached(env, skel)) {
@@ -1115,6 +1155,7 @@ int cmd_trace(int argc, char **argv)
 	err = resolve_driver(&env);
 	if (err)
 		return err;
+	env.wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	json_quote(env.ifname_json, sizeof(env.ifname_json), env.ifname);
 	if (preflight(&env))
 		return EXIT_RUNTIME;
