@@ -9,15 +9,15 @@ KERNEL ?= 6.1
 export KERNEL
 
 BUILD := build
-ifeq ($(KERNEL),debug)
+ifneq ($(origin KDIR),undefined)
+KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+else ifeq ($(KERNEL),debug)
 DEBUG_KERNEL = $(shell scripts/debug-kernel --dir)
 KVER := debug
 KDIR = $(DEBUG_KERNEL)/linux-source-6.1
-else ifeq ($(origin KDIR),undefined)
+else
 KVER ?= $(shell scripts/target-kernel $(KERNEL) 2>/dev/null)
 KDIR := /usr/src/linux-headers-$(KVER)
-else
-KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 endif
 MODULE_DIR = $(BUILD)/$(KVER)/module
 
