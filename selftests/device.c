@@ -2,7 +2,8 @@
 /*
  * The device and its file, as tun has them, checked against tun in the same
  * run: the MTU's bounds, a read() of length zero, what /proc/PID/fdinfo
- * says of the file; and minitun's own default, the noqueue qdisc.
+ * says of the file, moving to another network namespace; and minitun's own
+ * default, the noqueue qdisc.
  */
 
 #define _GNU_SOURCE
@@ -52,8 +53,10 @@ FIXTURE_SETUP(device)
 
 FIXTURE_TEARDOWN(device)
 {
-	close(self->fd[0]);
-	close(self->fd[1]);
+	if (self->fd[0] >= 0)
+		close(self->fd[0]);
+	if (self->fd[1] >= 0)
+		close(self->fd[1]);
 }
 
 static int set_mtu(const char *name, int mtu)
@@ -153,6 +156,33 @@ TEST_F(device, fdinfo_names_the_interface)
 		close(fd);
 	}
 	EXPECT_STREQ(line[0], line[1]);
+}
+
+/*
+ * ip link set DEV netns NS: done (or refused) as on tun; done, the device
+ * is there and not here, and its file still reaches it.
+ */
+TEST_F(device, moves_to_another_netns_as_tuns)
+{
+	struct ifreq ifr;
+	int rc[2], i;
+
+	ASSERT_EQ(0, run("ip netns add mdevns"));
+	for (i = 0; i < 2; i++)
+		rc[i] = run("ip link set dev %s netns mdevns", self->name[i]);
+	EXPECT_EQ(rc[0], rc[1]);
+	for (i = 0; i < 2 && !rc[i]; i++) {
+		EXPECT_FALSE(link_exists(self->name[i])) TH_LOG("%s", nodes[i]);
+		EXPECT_EQ(0, run("ip -n mdevns link show dev %s > /dev/null",
+				 self->name[i]));
+		memset(&ifr, 0, sizeof(ifr));
+		EXPECT_EQ(0, ioctl(self->fd[i], TUNGETIFF, &ifr));
+		EXPECT_STREQ(self->name[i], ifr.ifr_name);
+	}
+	close(self->fd[0]);
+	close(self->fd[1]);
+	self->fd[0] = self->fd[1] = -1;
+	EXPECT_EQ(0, run("ip netns del mdevns"));
 }
 
 /* xmit is the queue: minitun's devices come up with noqueue (tun's do not). */
