@@ -2,8 +2,9 @@
 /*
  * The device and its file, as tun has them, checked against tun in the same
  * run: the MTU's bounds, a read() of length zero, what /proc/PID/fdinfo
- * says of the file, moving to another network namespace; and minitun's own
- * default, the noqueue qdisc.
+ * says of the file, moving to another network namespace, rejoining a
+ * persistent device with other flags; and minitun's own default, the
+ * noqueue qdisc.
  */
 
 #define _GNU_SOURCE
@@ -183,6 +184,36 @@ TEST_F(device, moves_to_another_netns_as_tuns)
 	close(self->fd[1]);
 	self->fd[0] = self->fd[1] = -1;
 	EXPECT_EQ(0, run("ip netns del mdevns"));
+}
+
+/*
+ * A persistent device rejoined with other flags (packet info on, then off)
+ * reports the flags tun's does after the same TUNSETIFF (on 6.1 and 6.12
+ * both keep the packet info setting the device was made with).
+ */
+TEST_F(device, rejoining_a_persistent_device_as_tun)
+{
+	int flags = variant->flags, round, i;
+	struct ifreq ifr[2];
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, ioctl(self->fd[i], TUNSETPERSIST, 1));
+	for (round = 0; round < 2; round++) {
+		flags ^= IFF_NO_PI;
+		for (i = 0; i < 2; i++) {
+			close(self->fd[i]);
+			self->fd[i] = tun_open(nodes[i], self->name[i], flags);
+			ASSERT_LE(0, self->fd[i]) TH_LOG("%s", nodes[i]);
+			memset(&ifr[i], 0, sizeof(ifr[i]));
+			ASSERT_EQ(0, ioctl(self->fd[i], TUNGETIFF, &ifr[i]));
+		}
+		EXPECT_EQ(ifr[0].ifr_flags, ifr[1].ifr_flags)
+			TH_LOG("rejoined with %#x: tun says %#x, minitun %#x",
+			       flags, ifr[0].ifr_flags, ifr[1].ifr_flags);
+		EXPECT_TRUE(ifr[1].ifr_flags & IFF_PERSIST);
+	}
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, ioctl(self->fd[i], TUNSETPERSIST, 0));
 }
 
 /* xmit is the queue: minitun's devices come up with noqueue (tun's do not). */
