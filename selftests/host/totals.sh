@@ -34,7 +34,7 @@ fake() {
 totals() {
 	local rc=0
 
-	MINITUN_TEST_LOG=$fakes/log scripts/test "$@" > /dev/null 2>&1 || rc=$?
+	MINITUN_TEST_LOG=$fakes/log scripts/test "$@" 2>&1 > /dev/null || rc=$?
 	echo $rc > "$fakes/status"
 	cat "$fakes/log"
 	tail -n 1 "$fakes/log" > "$fakes/closing"
