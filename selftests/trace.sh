@@ -480,9 +480,18 @@ test_hist_json() {
 		jq -e --argjson n "$read" 'all(.[]; . == $n)' <<< "$sums" > /dev/null
 }
 
+# On tun, with fentry where tun has BTF (its module's, or vmlinux's when
+# built in), kprobes where it has none.
 test_tun_driver_same_stages() {
+	local want=kprobes
+
 	modprobe tun || skip "the tun module cannot be loaded"
-	trace_pings /dev/net/tun tun0 10.78.0 --json --driver tun
+	if [ -e /sys/kernel/btf/tun ] || [ ! -e /sys/module/tun/initstate ]; then
+		want=fentry
+	fi
+	trace_pings /dev/net/tun tun0 10.78.0 --json --driver tun -v > /dev/null
+	grep "^tun's probes: " "$work/err"
+	grep -q "^tun's probes: $want " "$work/err" || { echo "not $want"; return 1; }
 	check_ten_requests
 }
 

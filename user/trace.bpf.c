@@ -312,8 +312,8 @@ int BPF_PROG(minitun_copy, MINITUN_TP_COPY_ARGS)
  * consume_skb() after the copy (copied).
  */
 
-SEC("kprobe/tun_net_xmit")
-int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
+static __always_inline void tun_xmit_enter(struct sk_buff *skb,
+					   struct net_device *dev)
 {
 	struct tun_struct___minitun *tun;
 	struct tun_xmit *x;
@@ -323,10 +323,10 @@ int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
 
 	if (BPF_CORE_READ(dev, ifindex) != targ_ifindex ||
 	    BPF_CORE_READ(dev, nd_net.net, ns.inum) != targ_netns)
-		return 0;
+		return;
 	x = bpf_map_lookup_elem(&tun_xmits, &zero);
 	if (!x)
-		return 0;
+		return;
 	tun = (void *)dev + ((bpf_core_type_size(struct net_device) +
 			      NETDEV_ALIGN - 1) & ~(NETDEV_ALIGN - 1));
 	txq = BPF_CORE_READ(skb, queue_mapping);
@@ -334,6 +334,23 @@ int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
 		 bpf_core_field_offset(struct tun_struct___minitun, tfiles);
 	bpf_probe_read_kernel(&x->tfile, sizeof(x->tfile), tfiles + txq);
 	x->skb = (__u64)skb;
+}
+
+/*
+ * Each of tun's two probes comes as fentry, which needs tun's BTF and costs
+ * a direct call, and as a kprobe for a kernel without it; the loader picks.
+ */
+SEC("fentry/tun_net_xmit")
+int BPF_PROG(tun_net_xmit_fentry, struct sk_buff *skb, struct net_device *dev)
+{
+	tun_xmit_enter(skb, dev);
+	return 0;
+}
+
+SEC("kprobe/tun_net_xmit")
+int BPF_KPROBE(tun_net_xmit, struct sk_buff *skb, struct net_device *dev)
+{
+	tun_xmit_enter(skb, dev);
 	return 0;
 }
 
@@ -356,8 +373,7 @@ static __always_inline __u32 tun_ring_occupancy(struct ptr_ring *ring,
 	return slot ? size : 0;
 }
 
-SEC("kprobe/sock_def_readable")
-int BPF_KPROBE(sock_def_readable, struct sock *sk)
+static __always_inline void tun_readable(struct sock *sk)
 {
 	struct tun_file___minitun *tfile;
 	struct tun_xmit *x;
@@ -366,17 +382,30 @@ int BPF_KPROBE(sock_def_readable, struct sock *sk)
 
 	x = bpf_map_lookup_elem(&tun_xmits, &zero);
 	if (!x || !x->skb || x->tfile != (__u64)sk)
-		return 0;
+		return;
 	f = flight_of((void *)x->skb);
 	x->skb = 0;
 	if (!f)
-		return 0;
+		return;
 
 	tfile = (struct tun_file___minitun *)sk;
 	f->ts[STAGE_ENQUEUED] = bpf_ktime_get_ns();
 	f->ts[STAGE_WOKEN] = f->ts[STAGE_ENQUEUED];
 	f->capacity = BPF_CORE_READ(tfile, tx_ring.size);
 	f->occupancy = tun_ring_occupancy(&tfile->tx_ring, f->capacity);
+}
+
+SEC("fentry/sock_def_readable")
+int BPF_PROG(sock_def_readable_fentry, struct sock *sk)
+{
+	tun_readable(sk);
+	return 0;
+}
+
+SEC("kprobe/sock_def_readable")
+int BPF_KPROBE(sock_def_readable, struct sock *sk)
+{
+	tun_readable(sk);
 	return 0;
 }
 

@@ -1006,16 +1006,42 @@ static void catch_signals(void)
  * Only the programs for the chosen driver load and attach; and with --hist,
  * which reports no driver calls, not the one that only counts them.
  */
+/*
+ * tun's BTF, which fentry on its functions needs: its module's, or
+ * vmlinux's where tun is built in.
+ */
+static bool tun_has_btf(void)
+{
+	struct btf *vmlinux;
+	bool found;
+
+	if (!access("/sys/kernel/btf/tun", R_OK))
+		return true;
+	vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(vmlinux))
+		return false;
+	found = btf__find_by_name_kind(vmlinux, "tun_net_xmit", BTF_KIND_FUNC) >= 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 static void pick_programs(struct trace_bpf *skel, const struct trace_env *env)
 {
 	bool tun = env->driver == DRIVER_TUN;
+	bool fentry = tun && tun_has_btf();
+
+	if (tun && env->verbose)
+		fprintf(stderr, "tun's probes: %s\n", fentry ?
+			"fentry (tun has BTF)" : "kprobes (tun has no BTF)");
 
 	bpf_program__set_autoload(skel->progs.minitun_enqueue, !tun);
 	bpf_program__set_autoload(skel->progs.minitun_wake, !tun);
 	bpf_program__set_autoload(skel->progs.minitun_dequeue, !tun);
 	bpf_program__set_autoload(skel->progs.minitun_copy, !tun);
-	bpf_program__set_autoload(skel->progs.tun_net_xmit, tun);
-	bpf_program__set_autoload(skel->progs.sock_def_readable, tun);
+	bpf_program__set_autoload(skel->progs.tun_net_xmit_fentry, fentry);
+	bpf_program__set_autoload(skel->progs.sock_def_readable_fentry, fentry);
+	bpf_program__set_autoload(skel->progs.tun_net_xmit, tun && !fentry);
+	bpf_program__set_autoload(skel->progs.sock_def_readable, tun && !fentry);
 	bpf_program__set_autoload(skel->progs.skb_copy_datagram_iovec, tun);
 	bpf_program__set_autoload(skel->progs.net_dev_xmit, !env->hist);
 }
