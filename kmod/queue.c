@@ -71,13 +71,17 @@ static void minitun_queue_purge(struct minitun_file *mfile)
 		minitun_ring_drop(ptr);
 }
 
-static void minitun_set_real_num_queues(struct minitun *mt)
+/*
+ * The stack's counts of queues follow ours. Growing them adds the queues'
+ * sysfs objects and can fail (then neither count changed); shrinking
+ * cannot.
+ */
+static int minitun_set_real_num_queues(struct minitun *mt, unsigned int n)
 {
 	/* With no queue left, xmit's lookup of queue 0 finds nothing and drops. */
-	if (!mt->numqueues)
-		return;
-	netif_set_real_num_tx_queues(mt->dev, mt->numqueues);
-	netif_set_real_num_rx_queues(mt->dev, mt->numqueues);
+	if (!n)
+		return 0;
+	return netif_set_real_num_queues(mt->dev, n, n);
 }
 
 static void minitun_queue_disable(struct minitun *mt, struct minitun_file *mfile)
@@ -122,18 +126,27 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 	    mt->numqueues + mt->numdisabled == MINITUN_MAX_QUEUES)
 		return -E2BIG;
 
-	if (mfile->detached) {
+	/*
+	 * The ring is empty: sized 0 at open(), or purged at its last size
+	 * when the file's device was deleted or an attach failed.
+	 */
+	if (!mfile->detached &&
+	    ptr_ring_resize(&mfile->tx_ring, dev->tx_queue_len, GFP_KERNEL,
+			    minitun_ring_drop))
+		return -ENOMEM;
+	/*
+	 * Before anything else changes, so that failing leaves the queue as
+	 * it was: xmit cannot pick the new queue until numqueues counts it.
+	 */
+	err = minitun_set_real_num_queues(mt, mt->numqueues + 1);
+	if (err)
+		return err;
+
+	if (mfile->detached)
 		minitun_queue_enable(mfile);
-	} else {
-		/* The ring is empty: sized 0 at open(), or purged at its
-		 * last size when the file's device was deleted.
-		 */
-		if (ptr_ring_resize(&mfile->tx_ring, dev->tx_queue_len,
-				    GFP_KERNEL, minitun_ring_drop))
-			return -ENOMEM;
+	else
 		/* The device's reference, dropped when the queue finally goes. */
 		sock_hold(&mfile->sk);
-	}
 
 	mfile->queue_index = mt->numqueues;
 	WRITE_ONCE(mfile->sk.sk_shutdown, mfile->sk.sk_shutdown & ~RCV_SHUTDOWN);
@@ -143,7 +156,6 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 	rcu_assign_pointer(mt->queues[mt->numqueues], mfile);
 	/* after the slot: ndo_select_queue picks below numqueues */
 	WRITE_ONCE(mt->numqueues, mt->numqueues + 1);
-	minitun_set_real_num_queues(mt);
 
 	return 0;
 }
@@ -179,7 +191,7 @@ void minitun_queue_detach(struct minitun_file *mfile, bool clean)
 		/* No xmit can still be producing into mfile's ring. */
 		synchronize_net();
 		minitun_queue_purge(mfile);
-		minitun_set_real_num_queues(mt);
+		minitun_set_real_num_queues(mt, mt->numqueues);
 	} else if (mt && clean) {
 		minitun_queue_enable(mfile);
 		RCU_INIT_POINTER(mfile->mt, NULL);
