@@ -222,7 +222,7 @@ static const struct argp trace_argp = {
 	       "dequeued and copied to user space, in microseconds since it was "
 	       "queued, with the bytes copied and, in minitun's batched mode, how "
 	       "many packets that read() returned; or dropped, with the kernel's "
-	       "reason. Needs root. Ctrl-C, "
+	       "reason. Needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Ctrl-C, "
 	       "--count or --duration ends it and prints the totals.\v"
 	       "Examples:\n"
 	       "  minitun trace                        a line per packet on mtun0\n"
