@@ -733,6 +733,8 @@ TEST_F_TIMEOUT(faults, every_allocation_failure_unwinds, 1800)
 
 	for (n = 1; ; n++) {
 		ASSERT_GT(MAX_POINTS, n) TH_LOG("still failing at %d", n);
+		if (!(n % 100))
+			TH_LOG("at fail-nth %d", n);
 		ret = try_call(_metadata, self, variant, n, &before, &after,
 			       &injected);
 		snap_delta(&before, &after, &d);
