@@ -200,7 +200,7 @@ test:
 endif
 
 # The debug lane: the whole suite on a kernel of our own with KASAN,
-# lockdep, kmemleak and more (scripts/debug-kernel.config), built once and
+# lockdep, kmemleak and more (scripts/debug-kernel.d/debug.config), built once and
 # cached outside the clone; the VM ends each run with a kmemleak scan.
 # Stress and fuzzing run ten minutes each here (twenty seconds on the stock
 # kernel); MINITUN_STRESS_SECONDS and MINITUN_FUZZ_SECONDS override, and
