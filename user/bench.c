@@ -41,7 +41,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "netlink.h"
+#include "packet.h"
+#include "workers.h"
 #include "uapi/minitun.h"
 
 #define LOCAL_ADDR	"10.211.0.1"
@@ -777,7 +781,7 @@ static int bench_thread(void *ctx, unsigned int index)
  */
 static int setup_device(struct bench *b)
 {
-	struct nl_addr addr;
+	struct mt_addr addr;
 	struct nl_link link;
 	char path[96];
 	FILE *f;
@@ -792,12 +796,12 @@ static int setup_device(struct bench *b)
 		fputs("1\n", f);
 		fclose(f);
 	}
-	if (nl_addr_parse(LOCAL_ADDR "/32", &addr) ||
+	if (mt_addr_parse(LOCAL_ADDR "/32", &addr) ||
 	    inet_pton(AF_INET, PEER_ADDR, addr.peer) != 1)
 		return -1;
 	addr.has_peer = true;
 	if (nl_link_get(b->dev.name, &link) ||
-	    nl_addr_add(b->dev.name, link.ifindex, &addr) ||
+	    mt_addr_add(b->dev.name, link.ifindex, &addr) ||
 	    nl_link_set_up(b->dev.name, link.ifindex))
 		return -1;
 	b->ifindex = link.ifindex;

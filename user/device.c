@@ -19,7 +19,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "netlink.h"
+#include "packet.h"
+#include "uapi/minitun.h"
 
 /* open() or stat() of the node failed: say what is missing. */
 static void explain_node_error(const char *node, int err)

@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "packet.h"
+#include "workers.h"
+#include "uapi/minitun.h"
 
 #define IPV4_HLEN	20
 #define IPV6_HLEN	40

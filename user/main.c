@@ -3,13 +3,13 @@
  * minitun: one command, subcommands in the style of ip and bpftool. Each
  * subcommand is a line in the table below and a cmd_*() in its own file;
  * it gets argv from its own name on, parses its options with argp and
- * returns an exit status (minitun.h).
+ * returns an exit status (cli.h).
  */
 #include <argp.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "minitun.h"
+#include "cli.h"
 
 struct command {
 	const char *name;

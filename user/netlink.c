@@ -11,13 +11,15 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "netlink.h"
 
 #define NL_MSG_MAX	256
 
@@ -239,7 +241,7 @@ static size_t addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int nl_addr_add(const char *name, int ifindex, const struct nl_addr *addr)
+int mt_addr_add(const char *name, int ifindex, const struct mt_addr *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], what[128], text[INET6_ADDRSTRLEN];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -271,7 +273,7 @@ int nl_addr_add(const char *name, int ifindex, const struct nl_addr *addr)
 }
 
 /* "10.0.0.1", "10.0.0.1/24", "fd00::1/64": 0, or -1 when it is none of these. */
-int nl_addr_parse(const char *text, struct nl_addr *addr)
+int mt_addr_parse(const char *text, struct mt_addr *addr)
 {
 	char copy[INET6_ADDRSTRLEN + 8], *slash, *end;
 	unsigned long prefixlen;

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "minitun.h"
+#include "packet.h"
 
 #define IPV4_HLEN	20
 #define IPV6_HLEN	40

@@ -17,7 +17,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "packet.h"
+#include "workers.h"
+#include "uapi/minitun.h"
 
 enum wait_mode {
 	WAIT_READ,	/* blocking read(), a thread per queue */

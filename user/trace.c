@@ -20,13 +20,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "netlink.h"
 #include "trace.h"
 #include "trace.skel.h"
 

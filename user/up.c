@@ -18,7 +18,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "netlink.h"
+#include "workers.h"
 
 #define MAX_ADDRS	4
 #define MIN_MTU		68
@@ -31,7 +34,7 @@ struct up_args {
 	bool tap;
 	bool no_pi;
 	bool persist;
-	struct nl_addr addrs[MAX_ADDRS];
+	struct mt_addr addrs[MAX_ADDRS];
 	unsigned int naddrs;
 	const char *peers[MAX_ADDRS];
 	unsigned int npeers;
@@ -89,11 +92,11 @@ static long parse_group(struct argp_state *state, const char *arg)
 /* Each --peer goes with the first --addr of its family. */
 static void pair_peers(struct argp_state *state, struct up_args *args)
 {
-	struct nl_addr peer;
+	struct mt_addr peer;
 	unsigned int i, j;
 
 	for (i = 0; i < args->npeers; i++) {
-		if (nl_addr_parse(args->peers[i], &peer) ||
+		if (mt_addr_parse(args->peers[i], &peer) ||
 		    strchr(args->peers[i], '/'))
 			argp_error(state, "--peer takes an address without a prefix length, not '%s'",
 				   args->peers[i]);
@@ -130,7 +133,7 @@ static error_t parse_up(int key, char *arg, struct argp_state *state)
 	case 'a':
 		if (args->naddrs == MAX_ADDRS)
 			argp_error(state, "at most %d --addr", MAX_ADDRS);
-		if (nl_addr_parse(arg, &args->addrs[args->naddrs]))
+		if (mt_addr_parse(arg, &args->addrs[args->naddrs]))
 			argp_error(state, "--addr takes an address with an optional prefix length, such as 10.0.0.1/24 or fd00::1/64, not '%s'",
 				   arg);
 		args->naddrs++;
@@ -232,7 +235,7 @@ static int configure_link(struct mt_device *dev, const struct up_args *args)
 	    nl_link_set_txqlen(dev->name, link.ifindex, args->txqlen))
 		return -1;
 	for (i = 0; i < args->naddrs; i++)
-		if (nl_addr_add(dev->name, link.ifindex, &args->addrs[i]))
+		if (mt_addr_add(dev->name, link.ifindex, &args->addrs[i]))
 			return -1;
 	return nl_link_set_up(dev->name, link.ifindex);
 }

@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "workers.h"
 
 #define STOP_RETRY_NS	20000000	/* between SIGUSR1s to one worker */
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minitun.h"
+#include "cli.h"
+#include "device.h"
+#include "uapi/minitun.h"
 
 void mt_error(const char *fmt, ...)
 {
