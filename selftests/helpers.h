@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -33,6 +35,33 @@
 
 #define MINITUN_DEV	"/dev/minitun"
 #define TUN_DEV		"/dev/net/tun"
+
+/* kselftest's exit status for a program that did not run, and says why. */
+#define MINITUN_KSFT_SKIP	4
+#define MINITUN_CAP_NET_ADMIN	12
+
+/*
+ * Every program here makes devices, which takes CAP_NET_ADMIN: without it,
+ * the whole program skips, before the harness starts, saying why. perms.c
+ * drops what it must itself, from root.
+ */
+__attribute__((constructor)) static void require_net_admin(void)
+{
+	unsigned long long caps = 0;
+	char line[128];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (caps & (1ULL << MINITUN_CAP_NET_ADMIN))
+		return;
+	printf("TAP version 13\n1..0 # SKIP needs root (CAP_NET_ADMIN)\n");
+	exit(MINITUN_KSFT_SKIP);
+}
 
 /*
  * The running kernel is at least major.minor.patch: for the behaviours of
@@ -148,6 +177,22 @@ static inline int if_set_p2p(const char *name, const char *local,
 	if (!err)
 		err = if_set_up(name, 1);
 	return err;
+}
+
+/*
+ * A network namespace of the caller's own, with a sysfs that shows its
+ * devices (as ip netns exec mounts one) and lo up: fixed names and
+ * addresses then meet no other program's, so programs can run at once.
+ * The harness forks each test, so a fixture's setup calling this leaves
+ * every test its own. 0 or -errno.
+ */
+static inline int enter_own_netns(void)
+{
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("sysfs", "/sys", "sysfs", 0, NULL))
+		return -errno;
+	return if_set_up("lo", 1);
 }
 
 /* Run a shell command built like printf; its exit status, or -1. */
@@ -444,6 +489,25 @@ static inline int link_exists(const char *name)
 static inline long long module_refs(const char *module)
 {
 	return read_number("/sys/module/%s/refcnt", module);
+}
+
+/*
+ * The module's reference count once it is want, within timeout_ms, or what
+ * it is then: files that close and devices that go (a dying namespace's
+ * from a workqueue, after RCU grace periods) may let go after close().
+ */
+static inline long long wait_module_refs(const char *module, long long want,
+					 int timeout_ms)
+{
+	long long refs;
+	int ms;
+
+	for (ms = 0; ; ms += 10) {
+		refs = module_refs(module);
+		if (refs == want || ms >= timeout_ms)
+			return refs;
+		usleep(10 * 1000);
+	}
 }
 
 /*

@@ -7,6 +7,7 @@
  * still have it.
  */
 
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
