@@ -519,18 +519,26 @@ static size_t minitun_net_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* GROUP */
 	       nla_total_size(sizeof(u8)) +	/* TYPE */
 	       nla_total_size(sizeof(u8)) +	/* PI */
+	       nla_total_size(sizeof(u8)) +	/* VNET_HDR */
 	       nla_total_size(sizeof(u8)) +	/* PERSIST */
 	       nla_total_size(sizeof(u8)) +	/* MULTI_QUEUE */
 	       nla_total_size(sizeof(u32)) +	/* NUM_QUEUES */
 	       nla_total_size(sizeof(u32));	/* NUM_DISABLED_QUEUES */
 }
 
-/* tun's attributes, for tools that read IFLA_INFO_DATA. */
+/*
+ * tun's attributes, as tun_fill_info() puts them, for tools that read
+ * IFLA_INFO_DATA: VNET_HDR always (minitun refuses it: off), the queue
+ * counts only for a multi-queue device.
+ */
 static int minitun_net_fill_info(struct sk_buff *skb,
 				 const struct net_device *dev)
 {
 	const struct minitun *mt = netdev_priv(dev);
+	unsigned int flags = READ_ONCE(mt->flags);
 
+	if (nla_put_u8(skb, IFLA_TUN_TYPE, flags & MINITUN_TYPE_MASK))
+		return -EMSGSIZE;
 	if (uid_valid(mt->owner) &&
 	    nla_put_u32(skb, IFLA_TUN_OWNER,
 			from_kuid_munged(current_user_ns(), mt->owner)))
@@ -539,13 +547,14 @@ static int minitun_net_fill_info(struct sk_buff *skb,
 	    nla_put_u32(skb, IFLA_TUN_GROUP,
 			from_kgid_munged(current_user_ns(), mt->group)))
 		return -EMSGSIZE;
-	if (nla_put_u8(skb, IFLA_TUN_TYPE, mt->flags & MINITUN_TYPE_MASK) ||
-	    nla_put_u8(skb, IFLA_TUN_PI, !(mt->flags & IFF_NO_PI)) ||
-	    nla_put_u8(skb, IFLA_TUN_PERSIST, !!(mt->flags & IFF_PERSIST)) ||
-	    nla_put_u8(skb, IFLA_TUN_MULTI_QUEUE,
-		       !!(mt->flags & IFF_MULTI_QUEUE)) ||
-	    nla_put_u32(skb, IFLA_TUN_NUM_QUEUES, mt->numqueues) ||
-	    nla_put_u32(skb, IFLA_TUN_NUM_DISABLED_QUEUES, mt->numdisabled))
+	if (nla_put_u8(skb, IFLA_TUN_PI, !(flags & IFF_NO_PI)) ||
+	    nla_put_u8(skb, IFLA_TUN_VNET_HDR, !!(flags & IFF_VNET_HDR)) ||
+	    nla_put_u8(skb, IFLA_TUN_PERSIST, !!(flags & IFF_PERSIST)) ||
+	    nla_put_u8(skb, IFLA_TUN_MULTI_QUEUE, !!(flags & IFF_MULTI_QUEUE)))
+		return -EMSGSIZE;
+	if ((flags & IFF_MULTI_QUEUE) &&
+	    (nla_put_u32(skb, IFLA_TUN_NUM_QUEUES, mt->numqueues) ||
+	     nla_put_u32(skb, IFLA_TUN_NUM_DISABLED_QUEUES, mt->numdisabled)))
 		return -EMSGSIZE;
 	return 0;
 }

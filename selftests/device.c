@@ -3,8 +3,8 @@
  * The device and its file, as tun has them, checked against tun in the same
  * run: the MTU's bounds, a read() of length zero, what /proc/PID/fdinfo
  * says of the file, moving to another network namespace, rejoining a
- * persistent device with other flags; and minitun's own default, the
- * noqueue qdisc.
+ * persistent device with other flags, the attributes rtnetlink reports in
+ * IFLA_INFO_DATA; and minitun's own default, the noqueue qdisc.
  */
 
 #define _GNU_SOURCE
@@ -214,6 +214,199 @@ TEST_F(device, rejoining_a_persistent_device_as_tun)
 	}
 	for (i = 0; i < 2; i++)
 		EXPECT_EQ(0, ioctl(self->fd[i], TUNSETPERSIST, 0));
+}
+
+/*
+ * IFLA_INFO_DATA of an interface, as `ip -d link show` asks for it
+ * (RTM_GETLINK): which IFLA_TUN_* attributes it holds (have[]) and their
+ * values (the u8 ones widened). The kind goes to kind. 0 or -errno.
+ */
+static int info_data(const char *name, char *kind, size_t kind_size,
+		     int have[IFLA_TUN_MAX + 1], uint32_t val[IFLA_TUN_MAX + 1])
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = RTM_GETLINK,
+		.nh.nlmsg_flags = NLM_F_REQUEST,
+		.ifi.ifi_family = AF_UNSPEC,
+	};
+	struct rtattr *rta, *info, *data;
+	static char buf[32768];
+	struct nlmsghdr *nh;
+	int fd, len, ilen, dlen;
+
+	memset(have, 0, sizeof(int) * (IFLA_TUN_MAX + 1));
+	memset(val, 0, sizeof(uint32_t) * (IFLA_TUN_MAX + 1));
+	*kind = '\0';
+	req.ifi.ifi_index = read_number("/sys/class/net/%s/ifindex", name);
+	if (req.ifi.ifi_index <= 0)
+		return -ENODEV;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) != sizeof(req) ||
+	    (len = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	nh = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(nh, (unsigned int)len) || nh->nlmsg_type != RTM_NEWLINK)
+		return -EPROTO;
+
+	len = IFLA_PAYLOAD(nh);
+	for (rta = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(rta, len);
+	     rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type != IFLA_LINKINFO)
+			continue;
+		ilen = RTA_PAYLOAD(rta);
+		for (info = RTA_DATA(rta); RTA_OK(info, ilen);
+		     info = RTA_NEXT(info, ilen)) {
+			if (info->rta_type == IFLA_INFO_KIND)
+				snprintf(kind, kind_size, "%.*s",
+					 (int)RTA_PAYLOAD(info),
+					 (char *)RTA_DATA(info));
+			if (info->rta_type != IFLA_INFO_DATA)
+				continue;
+			dlen = RTA_PAYLOAD(info);
+			for (data = RTA_DATA(info); RTA_OK(data, dlen);
+			     data = RTA_NEXT(data, dlen)) {
+				if (data->rta_type > IFLA_TUN_MAX)
+					return -E2BIG;
+				have[data->rta_type]++;
+				val[data->rta_type] =
+					RTA_PAYLOAD(data) == 1 ?
+					*(uint8_t *)RTA_DATA(data) :
+					*(uint32_t *)RTA_DATA(data);
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *const tun_attr_names[IFLA_TUN_MAX + 1] = {
+	[IFLA_TUN_OWNER] = "OWNER", [IFLA_TUN_GROUP] = "GROUP",
+	[IFLA_TUN_TYPE] = "TYPE", [IFLA_TUN_PI] = "PI",
+	[IFLA_TUN_VNET_HDR] = "VNET_HDR", [IFLA_TUN_PERSIST] = "PERSIST",
+	[IFLA_TUN_MULTI_QUEUE] = "MULTI_QUEUE",
+	[IFLA_TUN_NUM_QUEUES] = "NUM_QUEUES",
+	[IFLA_TUN_NUM_DISABLED_QUEUES] = "NUM_DISABLED_QUEUES",
+};
+
+/*
+ * minitun's IFLA_INFO_DATA is tun's for a device in the same state: the
+ * same attributes, each once, with the same values; and those values are
+ * the device's (want[], where have_want[] says so). iproute2 prints tun's
+ * as `ip -d link show` does; it knows no "minitun" kind and prints only
+ * the kind for minitun, so the attributes are read as it reads them.
+ */
+static void expect_info_data_as_tuns(struct __test_metadata *_metadata,
+				     char (*names)[IFNAMSIZ],
+				     const int *want_have, const uint32_t *want)
+{
+	int have[2][IFLA_TUN_MAX + 1];
+	uint32_t val[2][IFLA_TUN_MAX + 1];
+	char kind[2][32];
+	int i, a;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, info_data(names[i], kind[i], sizeof(kind[i]),
+				       have[i], val[i])) TH_LOG("%s", names[i]);
+	EXPECT_STREQ("tun", kind[0]);
+	EXPECT_STREQ("minitun", kind[1]);
+	for (a = 1; a <= IFLA_TUN_MAX; a++) {
+		if (!tun_attr_names[a])
+			continue;
+		EXPECT_EQ(have[0][a], have[1][a])
+			TH_LOG("IFLA_TUN_%s: tun has it %d times, minitun %d",
+			       tun_attr_names[a], have[0][a], have[1][a]);
+		if (have[0][a] && have[1][a])
+			EXPECT_EQ(val[0][a], val[1][a])
+				TH_LOG("IFLA_TUN_%s: tun says %u, minitun %u",
+				       tun_attr_names[a], val[0][a], val[1][a]);
+		if (want_have[a]) {
+			EXPECT_EQ(1, have[1][a]) TH_LOG("IFLA_TUN_%s missing",
+							tun_attr_names[a]);
+			if (have[1][a])
+				EXPECT_EQ(want[a], val[1][a])
+					TH_LOG("IFLA_TUN_%s: %u, the device's is %u",
+					       tun_attr_names[a], val[1][a], want[a]);
+		}
+	}
+}
+
+/*
+ * IFLA_INFO_DATA as made, then with an owner, a group and persistence, as
+ * tun's and as the device is.
+ */
+TEST_F(device, info_data_is_tuns)
+{
+	int want_have[IFLA_TUN_MAX + 1] = {
+		[IFLA_TUN_TYPE] = 1, [IFLA_TUN_PI] = 1, [IFLA_TUN_VNET_HDR] = 1,
+		[IFLA_TUN_PERSIST] = 1, [IFLA_TUN_MULTI_QUEUE] = 1,
+	};
+	uint32_t want[IFLA_TUN_MAX + 1] = {
+		[IFLA_TUN_TYPE] = variant->flags & (IFF_TUN | IFF_TAP),
+		[IFLA_TUN_PI] = !(variant->flags & IFF_NO_PI),
+	};
+	int i;
+
+	expect_info_data_as_tuns(_metadata, self->name, want_have, want);
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioctl(self->fd[i], TUNSETOWNER, 4321));
+		ASSERT_EQ(0, ioctl(self->fd[i], TUNSETGROUP, 8765));
+		ASSERT_EQ(0, ioctl(self->fd[i], TUNSETPERSIST, 1));
+	}
+	want_have[IFLA_TUN_OWNER] = want_have[IFLA_TUN_GROUP] = 1;
+	want[IFLA_TUN_OWNER] = 4321;
+	want[IFLA_TUN_GROUP] = 8765;
+	want[IFLA_TUN_PERSIST] = 1;
+	expect_info_data_as_tuns(_metadata, self->name, want_have, want);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, ioctl(self->fd[i], TUNSETPERSIST, 0));
+}
+
+/*
+ * A multi-queue device reports its queues, attached and disabled, as tun
+ * does: two queues, then one of them detached.
+ */
+TEST_F(device, info_data_counts_queues_as_tuns)
+{
+	int flags = variant->flags | IFF_MULTI_QUEUE, q[2][2], i, j;
+	int want_have[IFLA_TUN_MAX + 1] = {
+		[IFLA_TUN_TYPE] = 1, [IFLA_TUN_MULTI_QUEUE] = 1,
+		[IFLA_TUN_NUM_QUEUES] = 1, [IFLA_TUN_NUM_DISABLED_QUEUES] = 1,
+	};
+	uint32_t want[IFLA_TUN_MAX + 1] = {
+		[IFLA_TUN_TYPE] = variant->flags & (IFF_TUN | IFF_TAP),
+		[IFLA_TUN_MULTI_QUEUE] = 1, [IFLA_TUN_NUM_QUEUES] = 2,
+	};
+	char names[2][IFNAMSIZ], name[IFNAMSIZ];
+
+	for (i = 0; i < 2; i++) {
+		snprintf(names[i], IFNAMSIZ, "mdevq%d", i);
+		for (j = 0; j < 2; j++) {
+			memcpy(name, names[i], IFNAMSIZ);
+			q[i][j] = tun_open(nodes[i], name, flags);
+			ASSERT_LE(0, q[i][j]) TH_LOG("%s: %s", nodes[i],
+						     strerror(-q[i][j]));
+		}
+	}
+	expect_info_data_as_tuns(_metadata, names, want_have, want);
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, tun_setqueue(q[i][1], IFF_DETACH_QUEUE));
+	want[IFLA_TUN_NUM_QUEUES] = 1;
+	want[IFLA_TUN_NUM_DISABLED_QUEUES] = 1;
+	expect_info_data_as_tuns(_metadata, names, want_have, want);
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			close(q[i][j]);
 }
 
 /* xmit is the queue: minitun's devices come up with noqueue (tun's do not). */
