@@ -26,6 +26,8 @@
 #define LIMIT		8
 #define BUF_SIZE	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
 #define QUIET_MS	100
+#define TIMEOUT_MS	2000
+#define IN_READ		"minitun_read"
 
 struct counters {
 	long long rx_packets, rx_dropped, tx_packets, tx_dropped;
@@ -694,6 +696,73 @@ TEST_F(batch, packets_the_stack_drops_count_once)
 	EXPECT_LT(0, d.rx_dropped);
 	EXPECT_EQ(LIMIT, d.rx_packets + d.rx_dropped)
 		TH_LOG("rx_packets %lld, rx_dropped %lld", d.rx_packets, d.rx_dropped);
+}
+
+/* The one record a blocked reader gets: the 100-byte packet sent, whole. */
+static int one_record_of_100(const uint8_t *buf, ssize_t n)
+{
+	const struct minitun_rec *rec = (const struct minitun_rec *)buf;
+
+	return n == MINITUN_REC_SIZE(100) && rec->len == 100 &&
+	       rec->version == MINITUN_BATCH_V1 &&
+	       rec->hdr_len == sizeof(*rec) && !rec->flags &&
+	       rec->proto == htons(ETH_P_IP) && buf[sizeof(*rec)] == 0x45;
+}
+
+/*
+ * A batched read on a blocking file with nothing queued sleeps in the
+ * module's read, and the packet sent then wakes it: it returns that
+ * packet's record.
+ */
+TEST_F(batch, blocking_read_sleeps_until_a_packet_arrives)
+{
+	pid_t reader;
+	int status;
+
+	reader = fork_blocked_reader(self->fd, IN_READ, MINITUN_REC_SIZE(100),
+				     one_record_of_100, TIMEOUT_MS);
+	ASSERT_LT(0, reader) TH_LOG("no reader blocked: %s", strerror(-reader));
+	EXPECT_EQ(0, moved(self).tx_packets);
+	send_into(_metadata, self, 100);
+	status = wait_exit(reader, TIMEOUT_MS);
+	EXPECT_EQ(0, status) TH_LOG("reader: %s",
+				    status == -ETIMEDOUT ? "never woke" :
+				    WIFEXITED(status) && WEXITSTATUS(status) != 255 ?
+				    strerror(WEXITSTATUS(status)) : "not that record");
+	EXPECT_EQ(1, moved(self).tx_packets);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+}
+
+/*
+ * A signal (its handler without SA_RESTART) ends a blocked batched read
+ * that has read nothing with EINTR; the packet that comes next is still
+ * there for the next read.
+ */
+TEST_F(batch, signal_interrupts_a_blocked_batched_read_with_eintr)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	pid_t reader;
+	int status;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	reader = fork_blocked_reader(self->fd, IN_READ, 0, NULL, TIMEOUT_MS);
+	sigaction(SIGUSR1, &old, NULL);
+	ASSERT_LT(0, reader) TH_LOG("no reader blocked: %s", strerror(-reader));
+	ASSERT_EQ(0, kill(reader, SIGUSR1));
+	status = wait_exit(reader, TIMEOUT_MS);
+	EXPECT_TRUE(status >= 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == EINTR)
+		TH_LOG("reader: %s", status == -ETIMEDOUT ? "not interrupted" :
+		       WIFEXITED(status) ? strerror(WEXITSTATUS(status)) :
+		       "killed");
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(0, moved(self).tx_packets);
+	send_into(_metadata, self, 100);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ((ssize_t)MINITUN_REC_SIZE(100),
+		  read(self->fd, self->buf, sizeof(self->buf)));
+	EXPECT_EQ(1, moved(self).tx_packets);
 }
 
 TEST_HARNESS_MAIN
