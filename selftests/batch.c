@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "helpers.h"
@@ -763,6 +764,52 @@ TEST_F(batch, signal_interrupts_a_blocked_batched_read_with_eintr)
 	EXPECT_EQ((ssize_t)MINITUN_REC_SIZE(100),
 		  read(self->fd, self->buf, sizeof(self->buf)));
 	EXPECT_EQ(1, moved(self).tx_packets);
+}
+
+/*
+ * A copy fault part-way through a batched read: the buffer's page ends
+ * inside the second record's packet, and the next page is PROT_NONE.
+ * read() returns the first record, which counts in tx_packets; the packet
+ * whose copy faulted, and the one taken behind it, which now has no place
+ * in order, are dropped and counted in tx_dropped. A fault in the first
+ * record gets EFAULT, and its packets count the same way.
+ */
+TEST_F(batch, copy_fault_part_way_returns_the_records_before_it)
+{
+	static const size_t sizes[] = { 100, 100, 100 };
+	size_t page = sysconf(_SC_PAGESIZE), rec = MINITUN_REC_SIZE(100);
+	struct counters d;
+	uint8_t *map, *buf;
+	unsigned int i;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	/* the first record and the second's header fit; its packet does not */
+	buf = map + page - rec - sizeof(struct minitun_rec);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		send_into(_metadata, self, sizes[i]);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ((ssize_t)rec, read(self->fd, buf, 3 * rec))
+		TH_LOG("read: %s", strerror(errno));
+	check_records(_metadata, buf, rec, sizes, 1);
+	d = moved(self);
+	EXPECT_EQ(1, d.tx_packets);
+	EXPECT_EQ(2, d.tx_dropped);
+	EXPECT_FALSE(readable(self->fd, 0));
+
+	for (i = 0; i < 2; i++)
+		send_into(_metadata, self, sizes[i]);
+	ASSERT_TRUE(readable(self->fd, 1000));
+	EXPECT_EQ(-1, read(self->fd, map + page - 8, 2 * rec));
+	EXPECT_EQ(EFAULT, errno);
+	d = moved(self);
+	EXPECT_EQ(0, d.tx_packets);
+	EXPECT_EQ(2, d.tx_dropped);
+	EXPECT_FALSE(readable(self->fd, 0));
+	munmap(map, 2 * page);
 }
 
 TEST_HARNESS_MAIN
