@@ -9,10 +9,14 @@
  */
 
 #define _GNU_SOURCE
+#include <linux/userfaultfd.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -810,6 +814,219 @@ TEST_F(batch, copy_fault_part_way_returns_the_records_before_it)
 	EXPECT_EQ(2, d.tx_dropped);
 	EXPECT_FALSE(readable(self->fd, 0));
 	munmap(map, 2 * page);
+}
+
+struct writer {
+	int fd;
+	struct iovec iov[3];
+	int iovcnt;
+	ssize_t ret;
+	int err;
+};
+
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+
+	w->ret = writev(w->fd, w->iov, w->iovcnt);
+	w->err = errno;
+	return NULL;
+}
+
+/*
+ * size bytes of fresh memory at *mem whose first touch waits, in the
+ * toucher, until the returned userfaultfd fills it: a fault the test can
+ * see happen and act on before letting it finish. The fd or -errno.
+ */
+static int late_memory(void **mem, size_t size)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int uffd, err;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -errno;
+	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*mem == MAP_FAILED) {
+		err = -errno;
+		close(uffd);
+		return err;
+	}
+	reg.range.start = (unsigned long)*mem;
+	reg.range.len = size;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		err = -errno;
+		munmap(*mem, size);
+		close(uffd);
+		return err;
+	}
+	return uffd;
+}
+
+/*
+ * The interface goes down while a batched write is part-way: the writer
+ * has built the first packet and is copying the second's (from memory
+ * whose fault the test holds) when another thread sets the device down.
+ * The batch ends at the second record, as a short write: write() returns
+ * the first record's bytes. The first was handed to the stack with the
+ * device down, which drops it and counts it in rx_dropped; the second,
+ * written again, gets EIO and counts once; up again, the second and third
+ * go in and are answered. Every record is counted once, as delivered or
+ * as dropped.
+ */
+TEST_F(batch, interface_down_part_way_ends_the_batch_there)
+{
+	size_t page = sysconf(_SC_PAGESIZE), hdr = sizeof(struct minitun_rec);
+	struct pollfd pfd = { .events = POLLIN };
+	struct writer w = { .fd = self->fd, .iovcnt = 3 };
+	size_t first, second, third, len;
+	struct uffdio_copy copy = {};
+	struct uffd_msg msg;
+	struct counters d;
+	pthread_t thread;
+	uint8_t *fill;
+	void *late;
+	ssize_t n;
+
+	first = put_echo(self->out, 1, 8);
+	second = put_echo(self->out + first, 2, 8);
+	third = put_echo(self->out + first + second, 3, 8);
+	len = first + second + third;
+
+	pfd.fd = late_memory(&late, page);
+	if (pfd.fd < 0)
+		SKIP(return, "no userfaultfd (%s): CONFIG_USERFAULTFD",
+		     strerror(-pfd.fd));
+	fill = calloc(1, page);
+	ASSERT_NE(NULL, fill);
+	memcpy(fill, self->out + first + hdr, second - hdr);
+	/* the second record's packet is the memory that waits */
+	w.iov[0] = (struct iovec){ self->out, first + hdr };
+	w.iov[1] = (struct iovec){ late, second - hdr };
+	w.iov[2] = (struct iovec){ self->out + first + second, third };
+	ASSERT_EQ(0, pthread_create(&thread, NULL, writer_run, &w));
+
+	ASSERT_EQ(1, poll(&pfd, 1, TIMEOUT_MS)) TH_LOG("the writer never faulted");
+	ASSERT_EQ((ssize_t)sizeof(msg), read(pfd.fd, &msg, sizeof(msg)));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ(0, if_set_up(BATCH_IFNAME, 0));
+	copy.dst = (unsigned long)late;
+	copy.src = (unsigned long)fill;
+	copy.len = page;
+	ASSERT_EQ(0, ioctl(pfd.fd, UFFDIO_COPY, &copy));
+	pthread_join(thread, NULL);
+
+	EXPECT_EQ((ssize_t)first, w.ret)
+		TH_LOG("write: %zd of %zu (%s)", w.ret, len,
+		       w.ret < 0 ? strerror(w.err) : "");
+	d = moved(self);
+	EXPECT_EQ(0, d.rx_packets);
+	EXPECT_EQ(1, d.rx_dropped);
+
+	EXPECT_EQ(-1, write(self->fd, self->out + first, second + third));
+	EXPECT_EQ(EIO, errno);
+	d = moved(self);
+	EXPECT_EQ(0, d.rx_packets);
+	EXPECT_EQ(1, d.rx_dropped);
+
+	ASSERT_EQ(0, if_set_up(BATCH_IFNAME, 1));
+	EXPECT_EQ((ssize_t)(second + third),
+		  write(self->fd, self->out + first, second + third));
+	d = moved(self);
+	EXPECT_EQ(2, d.rx_packets);
+	EXPECT_EQ(0, d.rx_dropped);
+
+	/* the answers: to the second and third requests, and no other */
+	ASSERT_TRUE(readable(self->fd, 1000));
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	EXPECT_EQ((ssize_t)(2 * MINITUN_REC_SIZE(36)), n);
+	if (n == (ssize_t)(2 * MINITUN_REC_SIZE(36))) {
+		EXPECT_EQ(htons(2), ((struct icmphdr *)(self->buf + hdr +
+				     sizeof(struct iphdr)))->un.echo.sequence);
+		EXPECT_EQ(htons(3), ((struct icmphdr *)(self->buf +
+				     MINITUN_REC_SIZE(36) + hdr +
+				     sizeof(struct iphdr)))->un.echo.sequence);
+	}
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
+
+	free(fill);
+	munmap(late, page);
+	close(pfd.fd);
+}
+
+struct down_writer {
+	int fd;
+	const uint8_t *out;
+	size_t len, rec;		/* the batch, and each record's size */
+	int started;			/* batches written whole */
+	long long records;		/* records write() took */
+	int refused, misaligned, shorts;
+	int err;			/* errno of the write that failed */
+};
+
+static void *down_writer_run(void *arg)
+{
+	struct down_writer *w = arg;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		n = write(w->fd, w->out, w->len);
+		if (n < 0) {
+			w->err = errno;
+			w->refused++;
+			break;
+		}
+		if (n % w->rec)
+			w->misaligned++;
+		if ((size_t)n != w->len)
+			w->shorts++;
+		w->records += n / w->rec;
+		__atomic_store_n(&w->started, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * Another thread sets the interface down while full batches are being
+ * written. Whatever the moment, each write() takes whole records, the
+ * writer stops at EIO, and the counters add up exactly: every record a
+ * write() took counts in rx_packets or rx_dropped, and the refused one
+ * in rx_dropped, once.
+ */
+TEST_F(batch, interface_going_down_under_batched_writes_loses_nothing)
+{
+	struct down_writer w = { .fd = self->fd, .out = self->out };
+	struct counters d;
+	pthread_t thread;
+	unsigned int i;
+	int ms;
+
+	ASSERT_EQ(0, set_batch(self->fd, MINITUN_BATCH_V1, MINITUN_BATCH_MAX));
+	for (i = 0; i < MINITUN_BATCH_MAX; i++)
+		w.len += put_echo(self->out + w.len, i, 100);
+	w.rec = MINITUN_REC_SIZE(128);
+	ASSERT_EQ(w.rec * MINITUN_BATCH_MAX, w.len);
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, down_writer_run, &w));
+	for (ms = 0; ms < TIMEOUT_MS &&
+		     __atomic_load_n(&w.started, __ATOMIC_ACQUIRE) < 2; ms++)
+		usleep(1000);
+	EXPECT_EQ(0, if_set_up(BATCH_IFNAME, 0));
+	pthread_join(thread, NULL);
+
+	TH_LOG("%lld records in %d writes, %d short", w.records,
+	       w.started + w.refused, w.shorts);
+	EXPECT_LE(2, w.started);
+	EXPECT_EQ(1, w.refused);
+	EXPECT_EQ(EIO, w.err);
+	EXPECT_EQ(0, w.misaligned);
+	d = moved(self);
+	EXPECT_EQ(w.records + w.refused, d.rx_packets + d.rx_dropped)
+		TH_LOG("rx_packets %lld, rx_dropped %lld", d.rx_packets,
+		       d.rx_dropped);
 }
 
 TEST_HARNESS_MAIN
