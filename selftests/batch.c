@@ -5,7 +5,9 @@
  * records only, and what does not fit stays queued; writes check all the
  * framing before injecting anything, and a refused packet ends the batch
  * like a short write. Every case checks the interface counters too: what a
- * refused call injected, read or dropped must be nothing.
+ * refused call injected, read or dropped must be nothing. Also: blocking
+ * reads and signals, a copy fault part-way through a read, the device
+ * going down part-way through a write, and TAP's records, Ethernet frames.
  */
 
 #define _GNU_SOURCE
@@ -1027,6 +1029,209 @@ TEST_F(batch, interface_going_down_under_batched_writes_loses_nothing)
 	EXPECT_EQ(w.records + w.refused, d.rx_packets + d.rx_dropped)
 		TH_LOG("rx_packets %lld, rx_dropped %lld", d.rx_packets,
 		       d.rx_dropped);
+}
+
+/*
+ * TAP in batched mode: a record is an Ethernet frame, written in and read
+ * out whole, its len counting the header, its proto the frame's type.
+ * The peer's address is a permanent neighbour entry, so that the stack
+ * answers without ARP and every frame read is an answer.
+ */
+#define TAP_IFNAME	"mtbt1"
+#define TAP_LOCAL	"10.98.1.1"
+#define TAP_PEER	"10.98.1.2"
+
+static const uint8_t tap_peer_mac[ETH_ALEN] = { 0x02, 0, 0x5e, 0, 0x62, 0x02 };
+
+FIXTURE(batch_tap)
+{
+	int fd;
+	uint8_t mac[ETH_ALEN];
+	long long rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped;
+	uint8_t buf[BUF_SIZE];
+	uint8_t out[BUF_SIZE];
+};
+
+FIXTURE_VARIANT(batch_tap)
+{
+	int flags;
+};
+
+FIXTURE_VARIANT_ADD(batch_tap, no_pi)
+{
+	.flags = IFF_TAP | IFF_NO_PI,
+};
+
+FIXTURE_VARIANT_ADD(batch_tap, pi)
+{
+	.flags = IFF_TAP,
+};
+
+/* How a counter moved since the fixture was set up or last asked. */
+static long long tap_moved(long long *before, const char *counter)
+{
+	long long now = if_stat(TAP_IFNAME, counter), d = now - *before;
+
+	*before = now;
+	return d;
+}
+
+FIXTURE_SETUP(batch_tap)
+{
+	char name[IFNAMSIZ] = TAP_IFNAME;
+	struct ifreq ifr = {};
+
+	self->fd = tun_open(MINITUN_DEV, name, variant->flags);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", MINITUN_DEV, strerror(-self->fd));
+	ASSERT_EQ(0, if_no_ipv6(TAP_IFNAME));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TAP_IFNAME);
+	ASSERT_EQ(0, if_ioctl(SIOCGIFHWADDR, &ifr));
+	memcpy(self->mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	ASSERT_EQ(0, if_set_inet(TAP_IFNAME, SIOCSIFADDR, TAP_LOCAL));
+	ASSERT_EQ(0, if_set_up(TAP_IFNAME, 1));
+	ASSERT_EQ(0, run("ip neigh replace %s lladdr 02:00:5e:00:62:02 dev %s nud permanent",
+			 TAP_PEER, TAP_IFNAME));
+	ASSERT_EQ(0, set_batch(self->fd, MINITUN_BATCH_V1, LIMIT));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	self->rx_packets = if_stat(TAP_IFNAME, "rx_packets");
+	self->rx_bytes = if_stat(TAP_IFNAME, "rx_bytes");
+	self->rx_dropped = if_stat(TAP_IFNAME, "rx_dropped");
+	self->tx_packets = if_stat(TAP_IFNAME, "tx_packets");
+	self->tx_bytes = if_stat(TAP_IFNAME, "tx_bytes");
+}
+
+FIXTURE_TEARDOWN(batch_tap)
+{
+	close(self->fd);
+}
+
+/* A record of an echo request from the peer to us, in a frame to mac. */
+static size_t put_tap_echo(uint8_t *out, const uint8_t *mac, uint16_t seq,
+			   size_t payload_len, uint16_t proto)
+{
+	static const uint8_t payload[1400];
+	uint8_t frame[ETH_HLEN + 1500];
+	struct ethhdr *eth = (struct ethhdr *)frame;
+	size_t len;
+
+	memcpy(eth->h_dest, mac, ETH_ALEN);
+	memcpy(eth->h_source, tap_peer_mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	len = icmp4_echo_build(frame + ETH_HLEN, inet_addr(TAP_PEER),
+			       inet_addr(TAP_LOCAL), 0x6d74, seq, payload,
+			       payload_len);
+	return put_record(out, frame, ETH_HLEN + len, proto);
+}
+
+/*
+ * n records read from a TAP device: each aligned, its header right, its
+ * len the frame's (ETH_HLEN + IP), the frame an echo reply from us to the
+ * peer, seqs[i], the padding zero. Returns the bytes they take.
+ */
+static size_t check_tap_replies(struct __test_metadata *_metadata,
+				const uint8_t *mac, const uint8_t *buf,
+				size_t len, const size_t *ip_lens,
+				const uint16_t *seqs, unsigned int n)
+{
+	static const uint8_t zeros[MINITUN_REC_ALIGN];
+	const struct minitun_rec *rec;
+	const struct ethhdr *eth;
+	const struct icmphdr *icmp;
+	size_t off = 0, pad;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, off % MINITUN_REC_ALIGN);
+		ASSERT_LE(off + sizeof(*rec) + ETH_HLEN + 28, len)
+			TH_LOG("record %u missing", i);
+		rec = (const struct minitun_rec *)(buf + off);
+		eth = (const struct ethhdr *)(rec + 1);
+		icmp = (const struct icmphdr *)((const uint8_t *)(eth + 1) +
+						sizeof(struct iphdr));
+		EXPECT_EQ(MINITUN_BATCH_V1, rec->version);
+		EXPECT_EQ(sizeof(*rec), rec->hdr_len);
+		EXPECT_EQ(0, rec->flags);
+		EXPECT_EQ(htons(ETH_P_IP), rec->proto);
+		EXPECT_EQ(0, memcmp(rec->reserved, zeros, sizeof(rec->reserved)));
+		EXPECT_EQ(ETH_HLEN + ip_lens[i], rec->len) TH_LOG("record %u", i);
+		EXPECT_EQ(0, memcmp(eth->h_dest, tap_peer_mac, ETH_ALEN));
+		EXPECT_EQ(0, memcmp(eth->h_source, mac, ETH_ALEN));
+		EXPECT_EQ(htons(ETH_P_IP), eth->h_proto);
+		EXPECT_EQ(0x45, *(const uint8_t *)(eth + 1));
+		EXPECT_EQ(ICMP_ECHOREPLY, icmp->type) TH_LOG("record %u", i);
+		EXPECT_EQ(htons(seqs[i]), icmp->un.echo.sequence);
+		pad = MINITUN_REC_SIZE(rec->len) - sizeof(*rec) - rec->len;
+		EXPECT_EQ(0, memcmp((const uint8_t *)eth + rec->len, zeros, pad));
+		off += MINITUN_REC_SIZE(rec->len);
+	}
+	EXPECT_EQ(len, off);
+	return off;
+}
+
+/*
+ * Frames of mixed sizes in one batched write, each its own record; the
+ * stack's answers in one batched read, each a whole frame. rx and tx
+ * count the frames and their bytes, Ethernet header included, as tun's.
+ */
+TEST_F(batch_tap, frames_in_and_out_as_records)
+{
+	static const size_t payloads[] = { 0, 1, 56, 999, 1400 };
+	uint16_t seqs[ARRAY_SIZE(payloads)];
+	size_t ip_lens[ARRAY_SIZE(payloads)], len = 0, want = 0, bytes = 0;
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(payloads); i++) {
+		seqs[i] = i + 1;
+		ip_lens[i] = 28 + payloads[i];
+		len += put_tap_echo(self->out + len, self->mac, seqs[i],
+				    payloads[i], 0);
+		want += MINITUN_REC_SIZE(ETH_HLEN + ip_lens[i]);
+		bytes += ETH_HLEN + ip_lens[i];
+	}
+	ASSERT_EQ((ssize_t)len, write(self->fd, self->out, len))
+		TH_LOG("write: %s", strerror(errno));
+	EXPECT_EQ(ARRAY_SIZE(payloads), tap_moved(&self->rx_packets, "rx_packets"));
+	EXPECT_EQ(bytes, tap_moved(&self->rx_bytes, "rx_bytes"));
+	EXPECT_EQ(0, tap_moved(&self->rx_dropped, "rx_dropped"));
+
+	ASSERT_TRUE(readable(self->fd, 1000));
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ((ssize_t)want, n) TH_LOG("read: %s", strerror(errno));
+	check_tap_replies(_metadata, self->mac, self->buf, n, ip_lens, seqs,
+			  ARRAY_SIZE(payloads));
+	EXPECT_EQ(ARRAY_SIZE(payloads), tap_moved(&self->tx_packets, "tx_packets"));
+	EXPECT_EQ(bytes, tap_moved(&self->tx_bytes, "tx_bytes"));
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
+}
+
+/*
+ * On TAP the frame's type is the protocol, whatever the record's proto
+ * says; a record shorter than an Ethernet header refuses the batch before
+ * anything goes in.
+ */
+TEST_F(batch_tap, proto_is_the_frames_and_a_header_is_the_least)
+{
+	static const uint8_t runt[ETH_HLEN - 1];
+	size_t ip_len = 28 + 8, len;
+	uint16_t seq = 7;
+	ssize_t n;
+
+	len = put_tap_echo(self->out, self->mac, seq, 8, ETH_P_IPV6);
+	ASSERT_EQ((ssize_t)len, write(self->fd, self->out, len));
+	EXPECT_EQ(1, tap_moved(&self->rx_packets, "rx_packets"));
+	ASSERT_TRUE(readable(self->fd, 1000));
+	n = read(self->fd, self->buf, sizeof(self->buf));
+	ASSERT_EQ((ssize_t)MINITUN_REC_SIZE(ETH_HLEN + ip_len), n);
+	check_tap_replies(_metadata, self->mac, self->buf, n, &ip_len, &seq, 1);
+
+	len = put_tap_echo(self->out, self->mac, 8, 8, 0);
+	len += put_record(self->out + len, runt, sizeof(runt), 0);
+	EXPECT_EQ(-1, write(self->fd, self->out, len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, tap_moved(&self->rx_packets, "rx_packets"));
+	EXPECT_EQ(0, tap_moved(&self->rx_dropped, "rx_dropped"));
+	EXPECT_FALSE(readable(self->fd, QUIET_MS));
 }
 
 TEST_HARNESS_MAIN
