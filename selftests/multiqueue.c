@@ -31,32 +31,6 @@
 #define SMALL_RING	4
 #define TIMEOUT_MS	5000
 
-static long long module_refcnt(void)
-{
-	return read_number("/sys/module/minitun/refcnt");
-}
-
-/* Files closing and devices going may finish after close() returns. */
-static long long settled_refcnt(long long want)
-{
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	long long refcnt;
-	int i;
-
-	for (i = 0; i < SETTLE_MS / 10; i++) {
-		refcnt = module_refcnt();
-		if (refcnt == want)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	return refcnt;
-}
-
-static bool if_exists(const char *name)
-{
-	return read_number("/sys/class/net/%s/ifindex", name) > 0;
-}
-
 /* n files as the queues of one new device, name written back. */
 static void open_queues(struct __test_metadata *_metadata, char *name,
 			int *fds, int n)
@@ -79,13 +53,6 @@ static void close_all(int *fds, int n)
 	for (i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-}
-
-static int set_queue(int fd, int flags)
-{
-	struct ifreq ifr = { .ifr_flags = flags };
-
-	return ioctl(fd, TUNSETQUEUE, &ifr) ? -errno : 0;
 }
 
 /* A UDP socket from FLOW_PORT + flow to the peer: one flow per socket. */
@@ -194,6 +161,7 @@ FIXTURE(multiqueue)
 
 FIXTURE_SETUP(multiqueue)
 {
+	ASSERT_EQ(0, enter_own_netns());
 	memset(self->fds, -1, sizeof(self->fds));
 	open_queues(_metadata, self->name, self->fds, QUEUES);
 }
@@ -213,6 +181,19 @@ static int drain_all(FIXTURE_DATA(multiqueue) *self)
 		if (self->fds[q] >= 0)
 			total += drain(self->fds[q], self->got[q]);
 	return total;
+}
+
+/* How many queues hold a packet, once one does or timeout_ms is over. */
+static int poll_queues(FIXTURE_DATA(multiqueue) *self, int timeout_ms)
+{
+	struct pollfd pfd[QUEUES];
+	int q;
+
+	for (q = 0; q < QUEUES; q++) {
+		pfd[q].fd = self->fds[q];
+		pfd[q].events = POLLIN;
+	}
+	return poll(pfd, QUEUES, timeout_ms);
 }
 
 /* Every flow was read whole from exactly one queue. */
@@ -287,7 +268,7 @@ TEST_F(multiqueue, detach_and_attach_change_the_queues)
 {
 	struct ifreq ifr = {};
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 	EXPECT_EQ(QUEUES - 1, if_tx_queues(self->name));
 	EXPECT_EQ(QUEUES - 1, ethtool_queue_sets(self->name));
 	ASSERT_EQ(0, ioctl(self->fds[1], TUNGETIFF, &ifr));
@@ -296,7 +277,7 @@ TEST_F(multiqueue, detach_and_attach_change_the_queues)
 	ASSERT_EQ(0, ioctl(self->fds[0], TUNGETIFF, &ifr));
 	EXPECT_FALSE(ifr.ifr_flags & IFF_DETACH_QUEUE);
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_ATTACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_ATTACH_QUEUE));
 	EXPECT_EQ(QUEUES, if_tx_queues(self->name));
 	EXPECT_EQ(QUEUES, ethtool_queue_sets(self->name));
 	ASSERT_EQ(0, ioctl(self->fds[1], TUNGETIFF, &ifr));
@@ -307,7 +288,7 @@ TEST_F(multiqueue, detached_queue_gets_no_packets)
 {
 	uint8_t buf[2048];
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 	ASSERT_EQ(0, send_flows(FLOWS, PER_FLOW));
 
 	EXPECT_EQ(FLOWS * PER_FLOW, drain_all(self));
@@ -323,7 +304,7 @@ TEST_F(multiqueue, with_every_queue_detached_packets_find_no_reader)
 	int q;
 
 	for (q = 0; q < QUEUES; q++)
-		ASSERT_EQ(0, set_queue(self->fds[q], IFF_DETACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[q], IFF_DETACH_QUEUE));
 	EXPECT_EQ(0, ethtool_queue_sets(self->name));
 
 	ASSERT_EQ(0, send_flows(FLOWS, 1));
@@ -332,7 +313,7 @@ TEST_F(multiqueue, with_every_queue_detached_packets_find_no_reader)
 	EXPECT_EQ(0, drain_all(self));
 
 	/* one queue back takes every flow */
-	ASSERT_EQ(0, set_queue(self->fds[2], IFF_ATTACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[2], IFF_ATTACH_QUEUE));
 	ASSERT_EQ(0, send_flows(FLOWS, PER_FLOW));
 	EXPECT_EQ(FLOWS * PER_FLOW, drain_all(self));
 	EXPECT_EQ(FLOWS * PER_FLOW, queue_total(self, 2));
@@ -359,11 +340,12 @@ TEST_F(multiqueue, detaching_a_queue_drops_no_flow_meanwhile)
 			for (f = 0; f < FLOWS; f++)
 				send(socks[f], &seq, sizeof(seq), MSG_DONTWAIT);
 	}
-	usleep(100000);
+	/* the flood has begun once a queue holds some of it */
+	ASSERT_LT(0, poll_queues(self, TIMEOUT_MS));
 	for (round = 0; round < 10; round++) {
-		ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 		drain_all(self);
-		ASSERT_EQ(0, set_queue(self->fds[1], IFF_ATTACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_ATTACH_QUEUE));
 		drain_all(self);
 	}
 	kill(sender, SIGKILL);
@@ -395,7 +377,7 @@ static void expect_queue_purged(struct __test_metadata *_metadata,
 		close(self->fds[gone]);
 		self->fds[gone] = -1;
 	} else {
-		ASSERT_EQ(0, set_queue(self->fds[gone], IFF_DETACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[gone], IFF_DETACH_QUEUE));
 	}
 	EXPECT_EQ(queued[gone], ethtool_stat(self->name, "tx_drop_purged"));
 	EXPECT_EQ(queued[gone], if_stat(self->name, "tx_dropped"));
@@ -415,21 +397,21 @@ TEST_F(multiqueue, detaching_a_queue_purges_its_packets)
 
 TEST_F(multiqueue, attaching_an_attached_queue_is_einval)
 {
-	EXPECT_EQ(-EINVAL, set_queue(self->fds[0], IFF_ATTACH_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(self->fds[0], IFF_ATTACH_QUEUE));
 	EXPECT_EQ(QUEUES, if_tx_queues(self->name));
 }
 
 TEST_F(multiqueue, detaching_a_detached_queue_is_einval)
 {
-	ASSERT_EQ(0, set_queue(self->fds[0], IFF_DETACH_QUEUE));
-	EXPECT_EQ(-EINVAL, set_queue(self->fds[0], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[0], IFF_DETACH_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(self->fds[0], IFF_DETACH_QUEUE));
 	EXPECT_EQ(QUEUES - 1, if_tx_queues(self->name));
 }
 
 TEST_F(multiqueue, tunsetqueue_without_attach_or_detach_is_einval)
 {
-	EXPECT_EQ(-EINVAL, set_queue(self->fds[0], 0));
-	EXPECT_EQ(-EINVAL, set_queue(self->fds[0], IFF_MULTI_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(self->fds[0], 0));
+	EXPECT_EQ(-EINVAL, tun_setqueue(self->fds[0], IFF_MULTI_QUEUE));
 	EXPECT_EQ(QUEUES, if_tx_queues(self->name));
 }
 
@@ -438,7 +420,7 @@ TEST_F(multiqueue, tunsetiff_on_a_detached_queue_is_eexist)
 	char name[IFNAMSIZ];
 	struct ifreq ifr;
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 	memcpy(name, self->name, IFNAMSIZ);
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, name, IFNAMSIZ);
@@ -462,12 +444,12 @@ TEST_F(multiqueue, queue_limit_is_256_attached_or_detached)
 	EXPECT_EQ(-E2BIG, tun_open(MINITUN_DEV, self->name, MQ_FLAGS));
 
 	/* a detached queue still holds its place */
-	ASSERT_EQ(0, set_queue(self->fds[0], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[0], IFF_DETACH_QUEUE));
 	fd = tun_open(MINITUN_DEV, self->name, MQ_FLAGS);
 	EXPECT_EQ(-E2BIG, fd);
 	if (fd >= 0)
 		close(fd);
-	EXPECT_EQ(0, set_queue(self->fds[0], IFF_ATTACH_QUEUE));
+	EXPECT_EQ(0, tun_setqueue(self->fds[0], IFF_ATTACH_QUEUE));
 	EXPECT_EQ(MAX_QUEUES, if_tx_queues(self->name));
 	close_all(more, MAX_QUEUES - QUEUES);
 }
@@ -477,13 +459,13 @@ TEST_F(multiqueue, detached_queue_ring_follows_txqueuelen)
 	int per_flow[FLOWS] = {};
 	int q;
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 	ASSERT_EQ(0, run("ip link set dev %s txqueuelen %d", self->name, SMALL_RING));
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_ATTACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_ATTACH_QUEUE));
 	/* leave it the only queue, so that it takes every flow */
 	for (q = 0; q < QUEUES; q++)
 		if (q != 1)
-			ASSERT_EQ(0, set_queue(self->fds[q], IFF_DETACH_QUEUE));
+			ASSERT_EQ(0, tun_setqueue(self->fds[q], IFF_DETACH_QUEUE));
 
 	ASSERT_EQ(0, send_flows(FLOWS, 1));
 	EXPECT_EQ(SMALL_RING, drain(self->fds[1], per_flow));
@@ -497,7 +479,7 @@ TEST_F(multiqueue, carrier_needs_an_attached_queue)
 	int on = 1, off = 0, q;
 
 	for (q = 0; q < QUEUES; q++)
-		ASSERT_EQ(0, set_queue(self->fds[q], IFF_DETACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[q], IFF_DETACH_QUEUE));
 
 	EXPECT_EQ(0, ioctl(self->fds[0], TUNSETCARRIER, &off));
 	EXPECT_EQ(0, read_number("/sys/class/net/%s/carrier", self->name));
@@ -507,7 +489,7 @@ TEST_F(multiqueue, carrier_needs_an_attached_queue)
 				self->name));
 	EXPECT_EQ(0, read_number("/sys/class/net/%s/carrier", self->name));
 
-	ASSERT_EQ(0, set_queue(self->fds[3], IFF_ATTACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[3], IFF_ATTACH_QUEUE));
 	EXPECT_EQ(0, ioctl(self->fds[0], TUNSETCARRIER, &on));
 	EXPECT_EQ(1, read_number("/sys/class/net/%s/carrier", self->name));
 }
@@ -517,7 +499,7 @@ TEST_F(multiqueue, link_del_wakes_readers_of_attached_and_detached_queues)
 	pid_t attached, detached;
 	int status;
 
-	ASSERT_EQ(0, set_queue(self->fds[1], IFF_DETACH_QUEUE));
+	ASSERT_EQ(0, tun_setqueue(self->fds[1], IFF_DETACH_QUEUE));
 	/* each exits with read()'s errno; O_NONBLOCK goes for the parent too */
 	attached = fork_blocked_reader(self->fds[0], "minitun_read", 0, NULL,
 				       TIMEOUT_MS);
@@ -540,8 +522,8 @@ TEST(tunsetqueue_on_a_file_with_no_device_is_einval)
 	int fd = open(MINITUN_DEV, O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, set_queue(fd, IFF_ATTACH_QUEUE));
-	EXPECT_EQ(-EINVAL, set_queue(fd, IFF_DETACH_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(fd, IFF_ATTACH_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(fd, IFF_DETACH_QUEUE));
 	close(fd);
 }
 
@@ -552,7 +534,7 @@ TEST(detaching_a_single_queue_device_is_einval)
 
 	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, set_queue(fd, IFF_DETACH_QUEUE));
+	EXPECT_EQ(-EINVAL, tun_setqueue(fd, IFF_DETACH_QUEUE));
 	EXPECT_EQ(1, if_tx_queues(name));
 	close(fd);
 }
@@ -662,7 +644,8 @@ FIXTURE_VARIANT_ADD(lifecycle, close_attached_then_del_the_detached)
 
 FIXTURE_SETUP(lifecycle)
 {
-	self->refcnt = module_refcnt();
+	ASSERT_EQ(0, enter_own_netns());
+	self->refcnt = module_refs("minitun");
 	ASSERT_LE(0, self->refcnt);
 	memset(self->fds, -1, sizeof(self->fds));
 	open_queues(_metadata, self->name, self->fds, FILES);
@@ -692,13 +675,13 @@ static void run_step(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, send_flows(FLOWS, PER_FLOW));
 		break;
 	case 'd':
-		ASSERT_EQ(0, set_queue(self->fds[n], IFF_DETACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[n], IFF_DETACH_QUEUE));
 		break;
 	case 'a':
-		ASSERT_EQ(0, set_queue(self->fds[n], IFF_ATTACH_QUEUE));
+		ASSERT_EQ(0, tun_setqueue(self->fds[n], IFF_ATTACH_QUEUE));
 		break;
 	case 'A':
-		ASSERT_EQ(-EINVAL, set_queue(self->fds[n], IFF_ATTACH_QUEUE));
+		ASSERT_EQ(-EINVAL, tun_setqueue(self->fds[n], IFF_ATTACH_QUEUE));
 		break;
 	case 'c':
 		ASSERT_EQ(0, close(self->fds[n]));
@@ -706,16 +689,16 @@ static void run_step(struct __test_metadata *_metadata,
 		break;
 	case 'x':
 		ASSERT_EQ(0, run("ip link del dev %s", self->name));
-		ASSERT_FALSE(if_exists(self->name));
+		ASSERT_FALSE(link_exists(self->name));
 		for (i = 0; i < FILES; i++)
 			if (self->fds[i] >= 0)
 				expect_orphaned(_metadata, self->fds[i]);
 		break;
 	case '+':
-		ASSERT_TRUE(if_exists(self->name));
+		ASSERT_TRUE(link_exists(self->name));
 		break;
 	case '-':
-		ASSERT_FALSE(if_exists(self->name));
+		ASSERT_FALSE(link_exists(self->name));
 		break;
 	default:
 		ASSERT_TRUE(false) TH_LOG("unknown step '%c'", op);
@@ -740,8 +723,9 @@ TEST_F(lifecycle, leaves_nothing_behind)
 
 	for (i = 0; i < FILES; i++)
 		ASSERT_EQ(-1, self->fds[i]) TH_LOG("the script left file %d open", i);
-	EXPECT_FALSE(if_exists(self->name));
-	EXPECT_EQ(self->refcnt, settled_refcnt(self->refcnt));
+	EXPECT_FALSE(link_exists(self->name));
+	EXPECT_EQ(self->refcnt,
+		  wait_module_refs("minitun", self->refcnt, SETTLE_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
  * no reference and unloads, and is loaded again for the next round.
  *
  * MINITUN_STRESS_SECONDS (default 20) and MINITUN_STRESS_SEED set the run.
+ * It unloads the module after each round: run it alone.
  */
 
 #define _GNU_SOURCE
@@ -26,7 +27,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +40,9 @@
 #define LOCAL_ADDR	"10.88.0.1"
 #define PEER_ADDR	"10.88.0.2"
 #define WRITER_PORT	7000
+#define IDLE_WRITER	1
+#define IDLE_SENDER	2
+#define DRAIN_MS	10000
 
 struct round;
 
@@ -47,6 +50,8 @@ struct queue {
 	struct round *round;
 	pthread_rwlock_t lock;	/* the chaos thread swaps fd under it */
 	int fd;			/* -1 while closed */
+	unsigned int gen;	/* bumped under lock each time fd changes */
+	atomic_uint reading;	/* the gen of the file its reader holds */
 	atomic_ullong read;	/* packets this queue's reader got */
 };
 
@@ -57,6 +62,7 @@ struct round {
 	atomic_bool traffic;	/* sender and writer run while set */
 	atomic_bool stop;
 	atomic_bool gone;	/* the device was deleted */
+	atomic_int idle;	/* IDLE_WRITER | IDLE_SENDER: seen traffic off */
 	atomic_ullong written;	/* writes the stack accepted */
 	atomic_ullong polled;
 	unsigned long long rx_base, tx_base, dropped_base;
@@ -93,16 +99,17 @@ static void *reader(void *arg)
 	while (!atomic_load(&r->stop)) {
 		pthread_rwlock_rdlock(&q->lock);
 		fd = q->fd >= 0 ? dup(q->fd) : -1;
+		atomic_store(&q->reading, q->gen);
 		pthread_rwlock_unlock(&q->lock);
 		if (fd < 0) {
-			usleep(1000);
+			usleep(1000);	/* pace: no file until chaos opens one */
 			continue;
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0)
 			atomic_fetch_add(&q->read, 1);
 		else if (errno != EINTR)
-			usleep(1000);	/* EBADFD, EFAULT: the device went */
+			usleep(1000);	/* pace: EBADFD, EFAULT, the device went */
 		close(fd);
 	}
 	return NULL;
@@ -123,7 +130,7 @@ static void *poller(void *arg)
 				atomic_fetch_add(&r->polled, 1);
 			pthread_rwlock_unlock(&r->queues[i].lock);
 		}
-		usleep(500);
+		usleep(500);	/* pace: polls among the rest of the load */
 	}
 	return NULL;
 }
@@ -147,7 +154,8 @@ static void *writer(void *arg)
 
 	while (!atomic_load(&r->stop)) {
 		if (!atomic_load(&r->traffic)) {
-			usleep(1000);
+			atomic_fetch_or(&r->idle, IDLE_WRITER);
+			usleep(1000);	/* pace: idle until the round ends */
 			continue;
 		}
 		q = &r->queues[next_rand(&rng) % r->nqueues];
@@ -173,7 +181,8 @@ static void *sender(void *arg)
 	inet_pton(AF_INET, PEER_ADDR, &to.sin_addr);
 	while (!atomic_load(&r->stop)) {
 		if (!atomic_load(&r->traffic)) {
-			usleep(1000);
+			atomic_fetch_or(&r->idle, IDLE_SENDER);
+			usleep(1000);	/* pace: idle until the round ends */
 			continue;
 		}
 		to.sin_port = htons(9000 + port++ % 16);
@@ -230,6 +239,7 @@ static void chaos_step(struct round *r, uint64_t *rng)
 		if (q->fd >= 0)
 			close(q->fd);
 		q->fd = atomic_load(&r->gone) ? -1 : open_queue();
+		q->gen++;
 		pthread_rwlock_unlock(&q->lock);
 		break;
 	case 6:
@@ -242,25 +252,47 @@ static void chaos_step(struct round *r, uint64_t *rng)
 	}
 }
 
+static unsigned long long round_reads(struct round *r);
+
+/*
+ * Quiet: the writer and the sender have seen the traffic stop, every
+ * reader holds its queue's current file, no queue holds a packet, and
+ * every packet the driver counted sent was read.
+ */
+static bool drained(struct round *r)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	bool quiet = atomic_load(&r->idle) == (IDLE_WRITER | IDLE_SENDER);
+	int i;
+
+	for (i = 0; quiet && i < r->nqueues; i++) {
+		pthread_rwlock_rdlock(&r->queues[i].lock);
+		pfd.fd = r->queues[i].fd;
+		quiet = atomic_load(&r->queues[i].reading) == r->queues[i].gen &&
+			(pfd.fd < 0 || poll(&pfd, 1, 0) == 0);
+		pthread_rwlock_unlock(&r->queues[i].lock);
+	}
+	return quiet && (unsigned long long)if_stat(STRESS_DEV, "tx_packets") -
+			r->tx_base == round_reads(r);
+}
+
 /*
  * Stop the traffic and let the readers empty the rings. A reader may still
  * be blocked on a dup of a file the chaos thread has since closed, which
  * keeps that old queue attached while the queue's new file fills with no
  * one reading it: a signal sends each reader back for its queue's current
- * file (twice, in case one came between its dup() and its read()).
+ * file, until drained() or DRAIN_MS; the checks then say what was left.
  */
 static void drain(struct round *r, pthread_t *readers)
 {
-	struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
-	int pass, i;
+	int ms, i;
 
 	atomic_store(&r->traffic, false);
-	for (pass = 0; pass < 2; pass++) {
-		nanosleep(&pause, NULL);
+	for (ms = 0; ms < DRAIN_MS && !drained(r); ms += 10) {
 		for (i = 0; i < r->nqueues; i++)
 			pthread_kill(readers[i], SIGUSR1);
+		usleep(10 * 1000);
 	}
-	nanosleep(&pause, NULL);
 }
 
 static unsigned long long round_reads(struct round *r)
@@ -420,6 +452,18 @@ static void on_signal(int sig)
 	(void)sig;
 }
 
+/* pthread_join(), for at most ms; 0 once joined. */
+static int join_within(pthread_t thread, long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += ms * 1000 * 1000;
+	until.tv_sec += until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	return pthread_timedjoin_np(thread, NULL, &until);
+}
+
 static int run_round(struct round *r, long ms)
 {
 	pthread_t threads[MAX_QUEUES + 3];
@@ -429,12 +473,9 @@ static int run_round(struct round *r, long ms)
 	struct timespec end, now;
 	struct tracer tracer;
 
-	/* A namespace of our own, and a sysfs that shows it, as ip netns exec. */
 	/* No SA_RESTART: the signal must end a blocked read. */
 	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) || if_set_up("lo", 1))
+	if (enter_own_netns())
 		return 1;
 	r->nqueues = 1 + next_rand(&rng) % MAX_QUEUES;
 	/* glibc's default lets back-to-back readers starve the chaos thread. */
@@ -471,7 +512,7 @@ static int run_round(struct round *r, long ms)
 	end.tv_sec += ms / 1000;
 	do {
 		chaos_step(r, &rng);
-		usleep(next_rand(&rng) % 5000);
+		usleep(next_rand(&rng) % 5000);	/* pace: a random workload */
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (now.tv_sec < end.tv_sec && !r->failure[0]);
 
@@ -488,28 +529,9 @@ static int run_round(struct round *r, long ms)
 	atomic_store(&r->stop, true);
 	/* Readers may be blocked on a detached queue: interrupt until gone. */
 	for (i = 0; i < nthreads; i++)
-		while (pthread_tryjoin_np(threads[i], NULL)) {
+		while (join_within(threads[i], 10))
 			pthread_kill(threads[i], SIGUSR1);
-			usleep(1000);
-		}
 	return r->failure[0] ? 2 : 0;
-}
-
-static bool module_unreferenced(void)
-{
-	int tries;
-
-	/*
-	 * A dying namespace takes its devices down from a workqueue, after
-	 * RCU grace periods: seconds on a KASAN and lockdep kernel under
-	 * emulation. Thirty of them before calling it a leak.
-	 */
-	for (tries = 0; tries < 600; tries++) {
-		if (read_number("/sys/module/minitun/refcnt") == 0)
-			return true;
-		usleep(50 * 1000);
-	}
-	return false;
 }
 
 FIXTURE(stress)
@@ -558,10 +580,16 @@ TEST_F_TIMEOUT(stress, rounds_leave_counters_exact_and_module_free, 3600)
 			TH_LOG("round %u (seed %llu): %s", rounds,
 			       (unsigned long long)r->seed,
 			       r->failure[0] ? r->failure : "could not set up");
-		ASSERT_TRUE(module_unreferenced())
+		/*
+		 * A dying namespace takes its devices down from a workqueue,
+		 * after RCU grace periods: seconds on a KASAN and lockdep
+		 * kernel under emulation. Thirty of them before calling it a
+		 * leak.
+		 */
+		ASSERT_EQ(0, wait_module_refs("minitun", 0, 30 * 1000))
 			TH_LOG("round %u (seed %llu) left %lld module references",
 			       rounds, (unsigned long long)r->seed,
-			       read_number("/sys/module/minitun/refcnt"));
+			       module_refs("minitun"));
 		ASSERT_EQ(0, run("rmmod minitun"));
 		ASSERT_EQ(0, load_minitun());
 	}
