@@ -722,11 +722,8 @@ static void expect_only_errors_counted(struct __test_metadata *_metadata,
 FIXTURE_SETUP(badinput)
 {
 	REQUIRE_TUN();
-	ASSERT_EQ(0, unshare(CLONE_NEWNET | CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	ASSERT_EQ(0, mount("sysfs", "/sys", "sysfs", 0, NULL));
+	ASSERT_EQ(0, enter_own_netns());
 	ASSERT_EQ(0, write_number(1, "/proc/sys/net/ipv6/conf/default/disable_ipv6"));
-	ASSERT_EQ(0, if_set_up("lo", 1));
 	unreadable = mmap(NULL, getpagesize(), PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, unreadable);

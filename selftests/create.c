@@ -21,11 +21,6 @@
 /* What tun offers and minitun refuses (README: no vnet header, no NAPI). */
 #define MINITUN_REFUSED		(IFF_VNET_HDR | IFF_NAPI | IFF_NAPI_FRAGS)
 
-static bool if_exists(const char *name)
-{
-	return if_nametoindex(name) != 0;
-}
-
 /* name is prefix followed by one or more digits and nothing else. */
 static bool name_from_template(const char *name, const char *prefix)
 {
@@ -98,6 +93,7 @@ FIXTURE_SETUP(create)
 	self->fd = -1;
 	self->fd2 = -1;
 	memset(self->name, 0, sizeof(self->name));
+	ASSERT_EQ(0, enter_own_netns());
 }
 
 FIXTURE_TEARDOWN(create)
@@ -132,7 +128,7 @@ TEST_F(create, empty_name_takes_the_type_template)
 
 	EXPECT_TRUE(name_from_template(self->name, variant->template))
 		TH_LOG("name written back: '%s'", self->name);
-	EXPECT_TRUE(if_exists(self->name));
+	EXPECT_TRUE(link_exists(self->name));
 }
 
 TEST_F(create, two_devices_from_the_template_get_different_names)
@@ -146,8 +142,8 @@ TEST_F(create, two_devices_from_the_template_get_different_names)
 
 	EXPECT_TRUE(name_from_template(second, variant->template));
 	EXPECT_STRNE(self->name, second);
-	EXPECT_TRUE(if_exists(self->name));
-	EXPECT_TRUE(if_exists(second));
+	EXPECT_TRUE(link_exists(self->name));
+	EXPECT_TRUE(link_exists(second));
 	close(fd);
 }
 
@@ -158,7 +154,7 @@ TEST_F(create, explicit_template_is_expanded)
 
 	EXPECT_TRUE(name_from_template(self->name, "mtest"))
 		TH_LOG("name written back: '%s'", self->name);
-	EXPECT_TRUE(if_exists(self->name));
+	EXPECT_TRUE(link_exists(self->name));
 }
 
 TEST_F(create, explicit_name_is_kept)
@@ -167,7 +163,7 @@ TEST_F(create, explicit_name_is_kept)
 	create_device(_metadata, self, variant->type);
 
 	EXPECT_STREQ("mexplicit", self->name);
-	EXPECT_TRUE(if_exists("mexplicit"));
+	EXPECT_TRUE(link_exists("mexplicit"));
 }
 
 TEST_F(create, tungetiff_reports_name_and_flags)
@@ -227,7 +223,7 @@ TEST_F(create, refused_features_give_einval_and_no_device)
 		EXPECT_EQ(-EINVAL, fd) TH_LOG("flag 0x%x", refused[i]);
 		if (fd >= 0)
 			close(fd);
-		EXPECT_FALSE(if_exists("mrefused"));
+		EXPECT_FALSE(link_exists("mrefused"));
 	}
 }
 
@@ -240,7 +236,7 @@ TEST_F(create, tunsetiff_twice_on_one_file_gives_eexist)
 	strcpy(ifr.ifr_name, "msecond");
 	EXPECT_EQ(-1, ioctl(self->fd, TUNSETIFF, &ifr));
 	EXPECT_EQ(EEXIST, errno);
-	EXPECT_FALSE(if_exists("msecond"));
+	EXPECT_FALSE(link_exists("msecond"));
 
 	/* Asking for the same device again is no better. */
 	memcpy(ifr.ifr_name, self->name, IFNAMSIZ);
@@ -289,7 +285,7 @@ TEST_F(create, joining_a_device_of_another_driver_is_einval)
 	strcpy(self->name, "lo");
 
 	EXPECT_EQ(-EINVAL, join(self, variant->type));
-	EXPECT_TRUE(if_exists("lo"));
+	EXPECT_TRUE(link_exists("lo"));
 }
 
 TEST_F(create, joining_multiqueue_with_the_same_flags_shares_the_device)
@@ -311,11 +307,11 @@ TEST_F(create, device_goes_with_its_last_file)
 
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_TRUE(if_exists(self->name));
+	EXPECT_TRUE(link_exists(self->name));
 
 	close(self->fd2);
 	self->fd2 = -1;
-	EXPECT_FALSE(if_exists(self->name));
+	EXPECT_FALSE(link_exists(self->name));
 	EXPECT_EQ(-1, read_number("/sys/class/net/%s/ifindex", self->name));
 }
 
@@ -325,17 +321,17 @@ TEST_F(create, file_of_a_deleted_device_can_make_another)
 
 	create_device(_metadata, self, variant->type);
 	ASSERT_EQ(0, run("ip link del dev %s", self->name));
-	ASSERT_FALSE(if_exists(self->name));
+	ASSERT_FALSE(link_exists(self->name));
 
 	ASSERT_EQ(0, ioctl(self->fd, TUNSETIFF, &ifr));
 	EXPECT_TRUE(name_from_template(ifr.ifr_name, variant->template));
-	EXPECT_TRUE(if_exists(ifr.ifr_name));
+	EXPECT_TRUE(link_exists(ifr.ifr_name));
 	ASSERT_EQ(0, tungetiff(self->fd, &now));
 	EXPECT_STREQ(ifr.ifr_name, now.ifr_name);
 
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_FALSE(if_exists(ifr.ifr_name));
+	EXPECT_FALSE(link_exists(ifr.ifr_name));
 }
 
 TEST_F(create, ethtool_names_the_driver)
@@ -583,17 +579,19 @@ TEST(no_type_is_einval)
 {
 	char name[IFNAMSIZ] = "mnotype";
 
+	ASSERT_EQ(0, enter_own_netns());
 	EXPECT_EQ(-EINVAL, tun_open(MINITUN_DEV, name, IFF_NO_PI));
-	EXPECT_FALSE(if_exists("mnotype"));
+	EXPECT_FALSE(link_exists("mnotype"));
 }
 
 TEST(ip_link_add_type_minitun_is_refused)
 {
 	char out[4096];
 
+	ASSERT_EQ(0, enter_own_netns());
 	EXPECT_NE(0, run_output(out, sizeof(out),
 				"ip link add mbyrtnl type minitun"));
-	EXPECT_FALSE(if_exists("mbyrtnl"));
+	EXPECT_FALSE(link_exists("mbyrtnl"));
 	/* and the refusal says how devices are made */
 	EXPECT_NE(NULL, strstr(out, "TUNSETIFF")) TH_LOG("%s", out);
 }
@@ -629,6 +627,7 @@ TEST(tun_clients_find_nocsum_debug_and_link_settings_as_on_tun)
 
 	if (access(TUN_DEV, F_OK))
 		ASSERT_EQ(0, run("modprobe tun"));
+	ASSERT_EQ(0, enter_own_netns());
 	for (i = 0; i < 2; i++) {
 		fd = open(nodes[i], O_RDWR);
 		ASSERT_LE(0, fd) TH_LOG("%s: %s", nodes[i], strerror(errno));

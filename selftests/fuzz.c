@@ -9,7 +9,8 @@
  * What it checks is mostly the kernel's: the VM runner fails the run on any
  * splat, and the seed printed first replays the run. It checks one thing
  * itself: after every sequence the module is back to no device and no
- * reference, so nothing leaked a file, a socket or a persistent device.
+ * reference, so nothing leaked a file, a socket or a persistent device
+ * (which any other program's files would break: run it alone).
  *
  * When the kernel has KCOV (the debug lane's kernel), the sequences are
  * coverage-guided: a sequence that reaches module code no earlier one did
@@ -460,6 +461,7 @@ FIXTURE_SETUP(fuzz)
 	signal(SIGPIPE, SIG_IGN);
 	if (access(MINITUN_DEV, F_OK))
 		SKIP(return, "%s is missing: the module is not loaded", MINITUN_DEV);
+	ASSERT_EQ(0, enter_own_netns());
 }
 
 FIXTURE_TEARDOWN(fuzz)

@@ -72,6 +72,7 @@ FIXTURE_SETUP(copyout)
 {
 	char name[IFNAMSIZ] = COPYOUT_IFNAME;
 
+	ASSERT_EQ(0, enter_own_netns());
 	self->fd = tun_open(MINITUN_DEV, name, variant->flags);
 	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", MINITUN_DEV, strerror(-self->fd));
 }
@@ -180,6 +181,7 @@ TEST(a_file_reads_only_its_own_queue)
 	uint8_t buf[2048];
 	int i, mine = -1;
 
+	ASSERT_EQ(0, enter_own_netns());
 	for (i = 0; i < 2; i++) {
 		pfd[i].fd = tun_open(MINITUN_DEV, name, flags);
 		ASSERT_LE(0, pfd[i].fd);

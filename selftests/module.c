@@ -4,7 +4,7 @@
  * it cannot be unloaded while a file is open or a persistent device is
  * left, and unloads cleanly once neither is. The last test loads it again
  * (load_minitun(): MINITUN_KO, or modprobe), so that the tests after it
- * still have it.
+ * still have it. Unloading needs the module unused: run it alone.
  */
 
 #define _GNU_SOURCE
@@ -68,6 +68,7 @@ TEST(rmmod_refused_while_persistent_device)
 	long long before = module_refs("minitun");
 	int fd;
 
+	ASSERT_EQ(0, enter_own_netns());
 	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, TUNSETPERSIST, 1));
@@ -98,6 +99,8 @@ TEST(rmmod_clean_then_loaded_again)
 
 	ASSERT_EQ(0, load_minitun());
 	ASSERT_EQ(0, access(MINITUN_DEV, F_OK));
+	/* the first device of a namespace takes the template's first name */
+	ASSERT_EQ(0, enter_own_netns());
 	fd = tun_open(MINITUN_DEV, name, IFF_TUN);
 	ASSERT_LE(0, fd);
 	EXPECT_STREQ("mtun0", name);

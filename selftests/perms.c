@@ -189,11 +189,6 @@ static int join_as_nobody(struct __test_metadata *_metadata, const char *node,
 	return err;
 }
 
-static long long module_refcnt(const char *module)
-{
-	return read_number("/sys/module/%s/refcnt", module);
-}
-
 /* Built in, as tun is in the debug lane's kernel: no initstate, no refcnt. */
 static bool module_is_builtin(const char *module)
 {
@@ -212,6 +207,7 @@ FIXTURE_SETUP(perms)
 {
 	REQUIRE_TUN();
 	ASSERT_EQ(0, chmod(TUN_DEV, 0666));
+	ASSERT_EQ(0, enter_own_netns());
 	ASSERT_EQ(0, if_nametoindex(DEV_NAME))
 		TH_LOG("%s is left over from an earlier test", DEV_NAME);
 	self->fd = -1;
@@ -247,22 +243,22 @@ TEST_F(perms, persist_keeps_device_after_close)
 
 TEST_F(perms, persistent_device_holds_module_reference)
 {
-	long long before = module_refcnt(variant->module);
+	long long before = module_refs(variant->module);
 
 	if (before < 0 && module_is_builtin(variant->module))
 		SKIP(return, "%s is built into this kernel: it has no module reference to count",
 		     variant->module);
 	ASSERT_LE(0, before);
 	make_persistent(_metadata, variant->node, -1, -1);
-	EXPECT_EQ(before + 1, module_refcnt(variant->module));
+	EXPECT_EQ(before + 1, module_refs(variant->module));
 	remove_persistent(_metadata, variant->node);
-	EXPECT_EQ(before, module_refcnt(variant->module));
+	EXPECT_EQ(before, module_refs(variant->module));
 
 	/* Deleting the device drops the reference too. */
 	make_persistent(_metadata, variant->node, -1, -1);
 	ASSERT_EQ(0, if_delete(DEV_NAME));
 	EXPECT_EQ(0, if_nametoindex(DEV_NAME));
-	EXPECT_EQ(before, module_refcnt(variant->module));
+	EXPECT_EQ(before, module_refs(variant->module));
 }
 
 /* Values, not pointers: a driver that read them as pointers would fault. */

@@ -72,6 +72,7 @@ static void set_ring_size(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(ring)
 {
+	ASSERT_EQ(0, enter_own_netns());
 	self->fd = tun_open(MINITUN_DEV, self->name, IFF_TUN | IFF_NO_PI);
 	ASSERT_LE(0, self->fd) TH_LOG("TUNSETIFF: %s", strerror(-self->fd));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));

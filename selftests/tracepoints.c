@@ -90,6 +90,9 @@ TEST(every_enqueue_is_traced_before_its_dequeue)
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs a reader and a sender on two CPUs");
+	/* the new sysfs has tracefs's mount point, not tracefs */
+	ASSERT_EQ(0, enter_own_netns());
+	ASSERT_EQ(0, mount("tracefs", TRACEFS, "tracefs", 0, NULL));
 	rmdir(INSTANCE);
 	ASSERT_EQ(0, mkdir(INSTANCE, 0755)) TH_LOG("%s: %s", INSTANCE, strerror(errno));
 	ASSERT_EQ(0, put(INSTANCE "/trace_clock", "global"));

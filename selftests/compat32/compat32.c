@@ -42,6 +42,7 @@ FIXTURE_SETUP(compat)
 
 	ASSERT_EQ(4, sizeof(long)) TH_LOG("not built with -m32");
 	REQUIRE_TUN();
+	ASSERT_EQ(0, enter_own_netns());
 	for (i = 0; i < 2; i++) {
 		snprintf(self->name[i], IFNAMSIZ, "mc32%d", i);
 		self->fd[i] = tun_open(nodes[i], self->name[i], variant->flags);
