@@ -5,8 +5,8 @@
 # is what the device counted, and no figure it reports is zero. The real
 # measurement is make bench's, not a test's.
 
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
-. selftests/lib.sh
 
 minitun=build/minitun
 work=$(mktemp -d)

@@ -20,8 +20,9 @@
 #
 # In the VM, with the module loaded; it loads tun for the comparison.
 
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
-. selftests/lib.sh
+own_netns "$@"
 
 MINITUN=${MINITUN:-build/minitun}
 MINITUN_KO=${MINITUN_KO:-kmod/minitun.ko}
@@ -444,6 +445,11 @@ test_echo_queues() {
 	mt down --dev $node $IF
 }
 
+# dropped_since BEFORE N: $IF's rx_dropped has risen by N since BEFORE.
+dropped_since() {
+	[ $(($(sysfs $IF statistics/rx_dropped) - $1)) -ge "$2" ]
+}
+
 # Batched, twelve answers in one write() that the device refuses, taken
 # down meanwhile: echo writes again from each refused record, as the uapi
 # asks, so that its write errors are the device's rx_dropped, one each,
@@ -461,7 +467,8 @@ test_echo_batch_refused() {
 	before=$(sysfs $IF statistics/rx_dropped)
 	ip link set $IF down
 	kill -CONT "$echo_pid"
-	sleep 1
+	# the twelve refused by the device: echo has tried each answer
+	wait_for $WAIT_S dropped_since "$before" 12 || true
 	finish echo INT || fail "echo exited $? on SIGINT"
 	after=$(sysfs $IF statistics/rx_dropped)
 	cat "$work/echo.out"

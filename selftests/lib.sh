@@ -5,7 +5,7 @@
 # returning non-zero (it runs under set -e) and skips only by calling
 # skip "why": a command that happens to exit 4 fails like any other.
 #
-#   . selftests/lib.sh
+#   . "$(dirname "$0")/lib.sh"	# beside the script, installed or not
 #   require_cmd socat		# before run_tests: skips the whole file
 #   test_something() { ...; }
 #   run_tests test_something ...
@@ -20,6 +20,7 @@
 ksft_skip=4
 lib_selected=("$@")
 lib_skip_reason=
+lib_script=$(realpath -m "$0")	# for own_netns, before any cd
 
 # skip WHY: in a test, skip that test; before run_tests, skip the whole file
 # with kselftest's exit status 4. There is no skip without a reason.
@@ -40,7 +41,7 @@ skip() {
 # The prerequisites every file checks the same way, each skipping with a
 # reason when it is missing.
 require_root() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN)"
 }
 
 require_cmd() {
@@ -64,6 +65,19 @@ require_built() {
 require_module() {
 	[ -d "/sys/module/$1" ] || modprobe -q "$1" 2> /dev/null ||
 		skip "the $1 module cannot be loaded"
+}
+
+# own_netns "$@": the rest of the script, run again from the top, in a
+# network namespace of its own with a /sys that shows it (as ip netns exec
+# mounts one) and lo up: its fixed device names and addresses then meet no
+# other program's, so programs can run at once. First thing in the script.
+own_netns() {
+	require_root
+	if [ -z "${LIB_OWN_NETNS:-}" ]; then
+		LIB_OWN_NETNS=1 exec unshare --net --mount -- "$BASH" "$lib_script" "$@"
+	fi
+	mount -t sysfs sysfs /sys
+	ip link set lo up
 }
 
 # wait_for SECONDS CMD [ARGS...]: run CMD until it succeeds, for at most

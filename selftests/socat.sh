@@ -14,10 +14,12 @@
 # header (socat's default) and without (iff-no-pi). Then the same with
 # clients that only know /dev/net/tun, in a private mount namespace where
 # /dev/minitun is bind-mounted over it, while the real tun is loaded and
-# must see none of it. In the VM, with the module loaded.
+# must see none of it. In the VM, with the module loaded. All of it in a
+# network namespace of its own, whose named namespaces are its own too.
 
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
-. selftests/lib.sh
+own_netns "$@"
 
 NS_A=mta
 NS_B=mtb

@@ -15,8 +15,8 @@
 # stand for lines left out. In the VM, with the module loaded.
 # MINITUN_TOUR_KEEP=DIR keeps each step's script and output there.
 
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
-. selftests/lib.sh
 
 TOUR=${MINITUN_TOUR:-docs/tour.md}
 MINITUN_TOUR_TIMEOUT=${MINITUN_TOUR_TIMEOUT:-240}	# seconds, for all the steps together
