@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,8 +582,25 @@ static inline long long snmp_stat(const char *group, const char *name)
  * /proc/TID/stat) in a kernel function whose name starts with wchan
  * (/proc/TID/wchan; anywhere if wchan is NULL): then a reader is blocked in
  * read(), not about to call it, and a test can act on it without a sleep
- * that only usually suffices. 0, -ESRCH if the task exited, or -ETIMEDOUT.
+ * that only usually suffices. wchan may list prefixes as "a|b": which
+ * function shows depends on what the compiler inlined (the debug lanes'
+ * kernels keep poll_schedule_timeout() out of do_sys_poll()). 0, -ESRCH if
+ * the task exited, or -ETIMEDOUT.
  */
+static inline bool wchan_is(const char *where, const char *wchan)
+{
+	size_t len;
+
+	for (;;) {
+		len = strcspn(wchan, "|");
+		if (!strncmp(where, wchan, len))
+			return true;
+		if (!wchan[len])
+			return false;
+		wchan += len + 1;
+	}
+}
+
 static inline int wait_blocked(pid_t tid, const char *wchan, int timeout_ms)
 {
 	char stat[512], where[128];
@@ -609,7 +627,7 @@ static inline int wait_blocked(pid_t tid, const char *wchan, int timeout_ms)
 			if (fd >= 0)
 				close(fd);
 			where[n > 0 ? n : 0] = '\0';
-			if (!wchan || !strncmp(where, wchan, strlen(wchan)))
+			if (!wchan || wchan_is(where, wchan))
 				return 0;
 		}
 		usleep(2000);
