@@ -44,6 +44,7 @@ FIXTURE(batch)
 {
 	int fd;
 	int udp;
+	int backlog;		/* netdev_max_backlog, opened where it is */
 	struct counters before;
 	uint8_t buf[BUF_SIZE];
 	uint8_t out[BUF_SIZE];
@@ -100,6 +101,10 @@ FIXTURE_SETUP(batch)
 	struct sockaddr_in peer = { .sin_family = AF_INET,
 				    .sin_port = htons(DISCARD_PORT) };
 
+	/* a global sysctl, which only the initial namespace's /proc/sys has */
+	self->backlog = open("/proc/sys/net/core/netdev_max_backlog",
+			     O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, enter_own_netns());
 	self->fd = tun_open(MINITUN_DEV, name, variant->flags);
 	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", MINITUN_DEV, strerror(-self->fd));
 	ASSERT_EQ(0, if_no_ipv6(BATCH_IFNAME));
@@ -116,6 +121,8 @@ FIXTURE_SETUP(batch)
 
 FIXTURE_TEARDOWN(batch)
 {
+	if (self->backlog >= 0)
+		close(self->backlog);
 	close(self->udp);
 	close(self->fd);
 }
@@ -548,6 +555,7 @@ TEST(batch_ioctls_check_their_arguments)
 	struct minitun_batch got;
 	int fd;
 
+	ASSERT_EQ(0, enter_own_netns());
 	fd = open(MINITUN_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	/* a file with no device: as for every device ioctl, tun's EBADFD */
@@ -660,6 +668,7 @@ TEST(batch_tap_record_is_at_most_an_ip_packet_and_its_header)
 	size_t len;
 	int fd;
 
+	ASSERT_EQ(0, enter_own_netns());
 	fd = tun_open(MINITUN_DEV, name, IFF_TAP | IFF_NO_PI);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, if_no_ipv6(name));
@@ -679,6 +688,23 @@ TEST(batch_tap_record_is_at_most_an_ip_packet_and_its_header)
 	close(fd);
 }
 
+/* A number in the sysctl file fd; or, val >= 0, write val there. */
+static long long sysctl_fd(int fd, long long val)
+{
+	char buf[32];
+	ssize_t n;
+
+	if (val >= 0) {
+		n = snprintf(buf, sizeof(buf), "%lld\n", val);
+		return pwrite(fd, buf, n, 0) == n ? 0 : -errno;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
 /*
  * A packet that GRO's queue refuses (past netdev_max_backlog) counts in
  * rx_dropped, not in rx_packets as well: each packet of a batch counts
@@ -686,18 +712,17 @@ TEST(batch_tap_record_is_at_most_an_ip_packet_and_its_header)
  */
 TEST_F(batch, packets_the_stack_drops_count_once)
 {
-	const char *backlog = "/proc/sys/net/core/netdev_max_backlog";
-	long long old = read_number("%s", backlog);
+	long long old = sysctl_fd(self->backlog, -1);
 	struct counters d;
 	size_t len = 0;
 	unsigned int i;
 
-	ASSERT_LT(0, old);
+	ASSERT_LT(0, old) TH_LOG("netdev_max_backlog: %s", strerror(errno));
 	for (i = 0; i < LIMIT; i++)
 		len += put_echo(self->out + len, i, 8);
-	ASSERT_EQ(0, write_number(1, "%s", backlog));
+	ASSERT_EQ(0, sysctl_fd(self->backlog, 1));
 	EXPECT_EQ((ssize_t)len, write(self->fd, self->out, len));
-	EXPECT_EQ(0, write_number(old, "%s", backlog));
+	EXPECT_EQ(0, sysctl_fd(self->backlog, old));
 
 	d = moved(self);
 	EXPECT_LT(0, d.rx_dropped);
@@ -1081,6 +1106,7 @@ FIXTURE_SETUP(batch_tap)
 	char name[IFNAMSIZ] = TAP_IFNAME;
 	struct ifreq ifr = {};
 
+	ASSERT_EQ(0, enter_own_netns());
 	self->fd = tun_open(MINITUN_DEV, name, variant->flags);
 	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", MINITUN_DEV, strerror(-self->fd));
 	ASSERT_EQ(0, if_no_ipv6(TAP_IFNAME));

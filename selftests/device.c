@@ -43,6 +43,7 @@ FIXTURE_SETUP(device)
 	int i;
 
 	REQUIRE_TUN();
+	ASSERT_EQ(0, enter_own_netns());
 	for (i = 0; i < 2; i++) {
 		snprintf(self->name[i], IFNAMSIZ, "mdev%d", i);
 		self->fd[i] = tun_open(nodes[i], self->name[i], variant->flags);
@@ -167,14 +168,17 @@ TEST_F(device, moves_to_another_netns_as_tuns)
 {
 	struct ifreq ifr;
 	int rc[2], i;
+	char ns[32];
 
-	ASSERT_EQ(0, run("ip netns add mdevns"));
+	/* /run/netns is every namespace's: a name of this test's own */
+	snprintf(ns, sizeof(ns), "mdevns%d", getpid());
+	ASSERT_EQ(0, run("ip netns add %s", ns));
 	for (i = 0; i < 2; i++)
-		rc[i] = run("ip link set dev %s netns mdevns", self->name[i]);
+		rc[i] = run("ip link set dev %s netns %s", self->name[i], ns);
 	EXPECT_EQ(rc[0], rc[1]);
 	for (i = 0; i < 2 && !rc[i]; i++) {
 		EXPECT_FALSE(link_exists(self->name[i])) TH_LOG("%s", nodes[i]);
-		EXPECT_EQ(0, run("ip -n mdevns link show dev %s > /dev/null",
+		EXPECT_EQ(0, run("ip -n %s link show dev %s > /dev/null", ns,
 				 self->name[i]));
 		memset(&ifr, 0, sizeof(ifr));
 		EXPECT_EQ(0, ioctl(self->fd[i], TUNGETIFF, &ifr));
@@ -183,7 +187,7 @@ TEST_F(device, moves_to_another_netns_as_tuns)
 	close(self->fd[0]);
 	close(self->fd[1]);
 	self->fd[0] = self->fd[1] = -1;
-	EXPECT_EQ(0, run("ip netns del mdevns"));
+	EXPECT_EQ(0, run("ip netns del %s", ns));
 }
 
 /*
