@@ -41,6 +41,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "device.h"
 #include "netlink.h"
@@ -52,11 +53,6 @@
 #define PEER_ADDR	"10.211.0.2"
 #define SINK_PORT	9
 #define IP_UDP_HLEN	28	/* IPv4 and UDP headers: the smallest --size */
-#define MAX_BENCH_QUEUES 8
-#define MAX_SENDERS	8
-#define FLOWS_PER_QUEUE	4	/* source ports, so that flows spread over queues */
-#define SENDER_FLOWS	(MAX_BENCH_QUEUES * FLOWS_PER_QUEUE)	/* most a sender has */
-#define MAX_FLOWS	(MAX_SENDERS * SENDER_FLOWS)
 #define FIRST_PORT	10000	/* sender s's flow i: FIRST_PORT + s * SENDER_FLOWS + i */
 #define LAT_MAGIC	0x6d74756e6c617421ull
 #define LAT_GAP_US	100	/* lets the reader fall asleep again */
@@ -66,48 +62,7 @@
 #define MAX_SAMPLES	(1 << 20)
 #define READ_BUF	(MINITUN_BATCH_MAX * MINITUN_REC_SIZE(1500))
 
-enum bench_mode { MODE_RX, MODE_TX, MODE_LAT };
-static const char * const mode_names[] = { "rx", "tx", "lat" };
-
-struct bench {
-	struct mt_common common;
-	const char *name;		/* NULL: the driver's template */
-	const char *against_node;	/* lat: --against */
-	struct bench *against;		/* lat: the device timed in turn */
-	enum bench_mode mode;
-	unsigned int size, seconds, queues, batch;
-	unsigned int senders;		/* rx: --senders; tx and lat: one sink or pacer */
-	bool json;
-
-	struct mt_device dev;
-	int ifindex;
-	atomic_bool measuring;		/* the measured interval */
-	atomic_ullong done[MAX_BENCH_QUEUES];	/* per queue, in the interval */
-	atomic_ullong total;		/* read or written, interval or not */
-	atomic_ullong queue_cpu_ns;	/* CPU time of the queue threads */
-	atomic_ullong offered;		/* rx, lat: sent into the device */
-	int sender_cpu[MAX_SENDERS];	/* where place() puts each thread */
-	int queue_cpu[MAX_BENCH_QUEUES];
-	long ncpus;			/* ... of the CPUs online */
-	atomic_uint senders_ready, senders_done;	/* rx: start and stop together */
-	atomic_bool go;
-	unsigned long long deadline;	/* rx: when every sender stops */
-	unsigned long long sender_offered[MAX_SENDERS];	/* rx: each sender's own */
-	unsigned long long flow_offered[MAX_FLOWS];	/* rx: by its sender */
-	unsigned long long flow_read[MAX_BENCH_QUEUES][MAX_FLOWS];	/* rx: by queue q's reader, in the interval */
-	unsigned long long delivered;	/* tx: arrived at the socket */
-	long long dev_packets, dev_drops;	/* the device's, at the start */
-	struct timespec start, end;
-	uint8_t packet[PACKET_BUF];	/* tx: the packet, or a batch of records */
-	size_t packet_len;
-	int sink;			/* tx: the stack's receiving socket */
-	int event;			/* lat: the reader's "got it" */
-	unsigned long long *samples;	/* lat: nanoseconds */
-	atomic_size_t nsamples;
-	size_t lost;
-	atomic_ullong seq;		/* lat: the round trip in flight */
-	atomic_ullong acked;		/* lat: the last the reader got in time */
-};
+const char * const bench_mode_names[] = { "rx", "tx", "lat" };
 
 /* --against has no letter: -a is up's --addr, one meaning everywhere */
 enum { OPT_AGAINST = 256 };
@@ -144,7 +99,7 @@ static error_t parse_bench(int key, char *arg, struct argp_state *state)
 		b->senders = 1;
 		return 0;
 	case 'm':
-		for (i = 0; i < 3 && strcmp(arg, mode_names[i]); i++)
+		for (i = 0; i < 3 && strcmp(arg, bench_mode_names[i]); i++)
 			;
 		if (i == 3)
 			argp_error(state, "--mode is rx, tx or lat, not '%s'", arg);
@@ -217,12 +172,6 @@ static unsigned long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static double elapsed(const struct bench *b)
-{
-	return (b->end.tv_sec - b->start.tv_sec) +
-	       (b->end.tv_nsec - b->start.tv_nsec) / 1e9;
 }
 
 static long long counter(const struct bench *b, const char *name)
@@ -349,8 +298,9 @@ static void senders_stop(struct bench *b)
 /*
  * rx: sender s's datagrams to the peer, FLOWS_PER_QUEUE source ports a
  * queue, its own ports, so that its flows spread over the queues, in bursts
- * of sendmmsg(). It counts what it offered flow by flow, so that report()
- * can set each queue's offered load against what its reader delivered.
+ * of sendmmsg(). It counts what it offered flow by flow, so that
+ * bench_report() can set each queue's offered load against what its reader
+ * delivered.
  */
 static int send_flood(struct bench *b, unsigned int s)
 {
@@ -808,28 +758,6 @@ static int setup_device(struct bench *b)
 	return b->batch ? mt_device_set_batch(&b->dev, b->batch) : 0;
 }
 
-static int cmp_ull(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a;
-	unsigned long long y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static unsigned long long percentile(struct bench *b, unsigned int pct)
-{
-	size_t n = atomic_load(&b->nsamples);
-
-	return n ? b->samples[(n - 1) * pct / 100] : 0;
-}
-
-static double cpu_per_packet(struct bench *b)
-{
-	unsigned long long total = atomic_load(&b->total);
-
-	return total ? (double)atomic_load(&b->queue_cpu_ns) / total : 0;
-}
-
 /*
  * The device's own count of what the bench moved, and of what it dropped:
  * rx and lat count reads, in tx_packets; tx counts writes, in rx_packets.
@@ -841,165 +769,6 @@ static void device_counts(const struct bench *b, long long *packets,
 
 	*packets = counter(b, tx ? "rx_packets" : "tx_packets");
 	*drops = counter(b, tx ? "rx_dropped" : "tx_dropped");
-}
-
-/*
- * rx: what was offered to each queue. The device chooses a queue by its
- * hash of the flow, so each flow's packets go to the queue whose reader
- * read it, and those of a flow no reader saw (all dropped) to unplaced,
- * the return value.
- */
-static unsigned long long offered_per_queue(const struct bench *b,
-					    unsigned long long *per_queue)
-{
-	unsigned long long unplaced = 0;
-	unsigned int f, q, best;
-
-	memset(per_queue, 0, b->queues * sizeof(*per_queue));
-	for (f = 0; f < b->senders * SENDER_FLOWS; f++) {
-		best = 0;
-		for (q = 1; q < b->queues; q++)
-			if (b->flow_read[q][f] > b->flow_read[best][f])
-				best = q;
-		if (b->flow_read[best][f])
-			per_queue[best] += b->flow_offered[f];
-		else
-			unplaced += b->flow_offered[f];
-	}
-	return unplaced;
-}
-
-static void print_counts(const char *name, const unsigned long long *v,
-			 unsigned int n)
-{
-	unsigned int i;
-
-	printf(", \"%s\": [", name);
-	for (i = 0; i < n; i++)
-		printf("%s%llu", i ? ", " : "", v[i]);
-	printf("]");
-}
-
-static void print_cpus(const char *name, const int *cpus, unsigned int n,
-		       bool json)
-{
-	unsigned int i;
-
-	printf(json ? ", \"%s_cpus\": [" : "%s on CPU", name);
-	for (i = 0; i < n; i++)
-		printf(json ? "%s%d" : "%s %d", i && json ? ", " : "", cpus[i]);
-	if (json)
-		printf("]");
-}
-
-/*
- * Where the threads ran: the senders (tx: the sink, lat: the pacer) and
- * the queues' readers or writers, each pinned to its CPU.
- */
-static void print_placement(const struct bench *b, bool json)
-{
-	const char *senders = b->mode == MODE_TX ? "sink" :
-			      b->mode == MODE_LAT ? "sender" : "senders";
-
-	if (!json)
-		printf("  threads: ");
-	print_cpus(json ? "sender" : senders, b->sender_cpu, b->senders, json);
-	if (!json)
-		printf("; ");
-	print_cpus(json ? "queue" : b->mode == MODE_TX ? "writers" : "readers",
-		   b->queue_cpu, b->queues, json);
-	if (!json)
-		printf(" (%ld CPUs online)\n", b->ncpus);
-}
-
-/* rx: what the senders offered, in all, each, and to each queue. */
-static void print_offered(const struct bench *b, bool json)
-{
-	unsigned long long per_queue[MAX_BENCH_QUEUES], unplaced;
-	double secs = elapsed(b);
-	unsigned int q;
-
-	unplaced = offered_per_queue(b, per_queue);
-	if (json) {
-		printf(", \"offered\": %llu", atomic_load(&b->offered));
-		print_counts("offered_per_sender", b->sender_offered, b->senders);
-		print_counts("offered_per_queue", per_queue, b->queues);
-		printf(", \"offered_unplaced\": %llu", unplaced);
-		return;
-	}
-	printf("  offered %.0f packets/s by %u sender%s; per queue, offered/delivered:",
-	       atomic_load(&b->offered) / secs, b->senders,
-	       b->senders > 1 ? "s" : "");
-	for (q = 0; q < b->queues; q++)
-		printf(" %.0f/%.0f", per_queue[q] / secs,
-		       atomic_load(&b->done[q]) / secs);
-	if (unplaced)
-		printf(", %.0f/s of flows no reader saw", unplaced / secs);
-	printf("\n");
-}
-
-/* The figures, and the device's own count of what the run moved. */
-static void report(struct bench *b)
-{
-	long long dev_packets, drops;
-	unsigned long long worked = 0, total;
-	double secs = elapsed(b), pps;
-	unsigned int q;
-
-	device_counts(b, &dev_packets, &drops);
-	dev_packets -= b->dev_packets;
-	drops -= b->dev_drops;
-	for (q = 0; q < b->queues; q++)
-		worked += atomic_load(&b->done[q]);
-	/* tx is what reached the socket; rx and lat what the readers got */
-	total = b->mode == MODE_TX ? b->delivered : worked;
-	pps = total / secs;
-	if (b->mode == MODE_LAT)
-		qsort(b->samples, atomic_load(&b->nsamples), sizeof(*b->samples),
-		      cmp_ull);
-
-	if (b->json) {
-		printf("{\"dev\": \"%s\", \"mode\": \"%s\", \"size\": %u, \"queues\": %u, \"batch\": %u, ",
-		       b->dev.driver, mode_names[b->mode], b->size, b->queues,
-		       b->batch);
-		printf("\"seconds\": %.3f, \"packets\": %llu, \"pps\": %.0f, \"bps\": %.0f, ",
-		       secs, total, pps, pps * b->size * 8);
-		printf("\"offered_pps\": %.0f, \"counted\": %llu, \"dev_packets\": %lld, \"drops\": %lld, ",
-		       (b->mode == MODE_TX ? worked : atomic_load(&b->offered)) / secs,
-		       atomic_load(&b->total), dev_packets, drops);
-		printf("\"cpu_ns_per_packet\": %.0f, ", cpu_per_packet(b));
-		printf("\"p50_ns\": %llu, \"p90_ns\": %llu, \"p99_ns\": %llu, \"max_ns\": %llu, \"lost\": %zu, \"per_queue\": [",
-		       percentile(b, 50), percentile(b, 90), percentile(b, 99),
-		       percentile(b, 100), b->lost);
-		for (q = 0; q < b->queues; q++)
-			printf("%s%llu", q ? ", " : "", atomic_load(&b->done[q]));
-		printf("], \"senders\": %u", b->mode == MODE_TX ? 0 : b->senders);
-		print_placement(b, true);
-		if (b->mode == MODE_RX)
-			print_offered(b, true);
-		printf("}\n");
-		return;
-	}
-
-	printf("%s on %s (%s): %u-byte packets, %u queue%s",
-	       mode_names[b->mode], b->dev.name, b->dev.driver, b->size,
-	       b->queues, b->queues > 1 ? "s" : "");
-	if (b->senders > 1)
-		printf(", %u senders", b->senders);
-	printf("%s, %.1f s\n", b->batch ? ", batched" : "", secs);
-	print_placement(b, false);
-	if (b->mode == MODE_LAT) {
-		printf("  %zu round trips, %zu lost; wakeup to read: p50 %llu ns, p90 %llu ns, p99 %llu ns, max %llu ns\n",
-		       atomic_load(&b->nsamples), b->lost, percentile(b, 50), percentile(b, 90),
-		       percentile(b, 99), percentile(b, 100));
-		return;
-	}
-	printf("  %.0f packets/s, %.1f Mbit/s delivered; %lld dropped by the device\n",
-	       pps, pps * b->size * 8 / 1e6, drops);
-	if (b->mode == MODE_RX)
-		print_offered(b, false);
-	printf("  the %s spent %.0f ns of CPU per packet\n",
-	       b->mode == MODE_TX ? "writers" : "readers", cpu_per_packet(b));
 }
 
 /* Its device, and what its mode needs beside it. */
@@ -1059,6 +828,7 @@ int cmd_bench(int argc, char **argv)
 {
 	static struct bench b, against;
 	struct bench *sides[2] = { &b, &against };
+	long long packets[2], drops[2];	/* the device's, at the start */
 	unsigned int nsides, i;
 	int err = EXIT_RUNTIME;
 
@@ -1074,13 +844,17 @@ int cmd_bench(int argc, char **argv)
 
 	for (i = 0; i < nsides; i++) {
 		place(sides[i]);
-		device_counts(sides[i], &sides[i]->dev_packets,
-			      &sides[i]->dev_drops);
+		device_counts(sides[i], &packets[i], &drops[i]);
 	}
 	err = mt_run_workers(nsides * b.queues + b.senders, bench_thread, &b) ?
 	      EXIT_RUNTIME : EXIT_OK;
-	for (i = 0; i < nsides && !err; i++)
-		report(sides[i]);
+	for (i = 0; i < nsides && !err; i++) {
+		device_counts(sides[i], &sides[i]->dev_packets,
+			      &sides[i]->dev_drops);
+		sides[i]->dev_packets -= packets[i];
+		sides[i]->dev_drops -= drops[i];
+		bench_report(sides[i]);
+	}
 out:
 	for (i = 0; i < nsides; i++)
 		bench_release(sides[i]);
