@@ -52,8 +52,6 @@ VMLINUX_H := $(BUILD)/$(BPF_KVER)/vmlinux.h
 USER_LIBS := -lmnl -lpcap -lbpf -lelf -lz -lpthread
 
 SELFTESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/*.c))
-# and compat_ioctl's, a 32-bit program (gcc -m32: gcc-multilib)
-SELFTESTS += $(BUILD)/selftests/compat32
 SELFTEST_HEADERS := $(wildcard selftests/*.h kmod/uapi/*.h)
 
 ifeq ($(V),1)
@@ -176,11 +174,11 @@ $(BUILD)/selftests/%: selftests/%.c $(SELFTEST_HEADERS) $(HARNESS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -isystem $(dir $(HARNESS)) -o $@ $< -lpthread
 
-$(BUILD)/selftests/compat32: selftests/compat32/compat32.c $(SELFTEST_HEADERS) $(HARNESS)
+# compat_ioctl's test is a 32-bit program (gcc -m32: gcc-multilib)
+$(BUILD)/selftests/compat32: selftests/compat32.c $(SELFTEST_HEADERS) $(HARNESS)
 	$(call msg,CC -m32,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -m32 $(CFLAGS) -I$(CURDIR)/selftests -isystem $(dir $(HARNESS)) \
-		-o $@ $< -lpthread
+	$(Q)$(CC) -m32 $(CFLAGS) -isystem $(dir $(HARNESS)) -o $@ $< -lpthread
 
 deps:
 	$(Q)scripts/deps
