@@ -71,12 +71,21 @@ require_module() {
 # network namespace of its own with a /sys that shows it (as ip netns exec
 # mounts one) and lo up: its fixed device names and addresses then meet no
 # other program's, so programs can run at once. First thing in the script.
+# The new /sys hides what was mounted under the old one: tracefs and
+# debugfs come back where they were.
 own_netns() {
+	local fs
+
 	require_root
 	if [ -z "${LIB_OWN_NETNS:-}" ]; then
 		LIB_OWN_NETNS=1 exec unshare --net --mount -- "$BASH" "$lib_script" "$@"
 	fi
 	mount -t sysfs sysfs /sys
+	for fs in tracefs:/sys/kernel/tracing debugfs:/sys/kernel/debug; do
+		if [ -d "${fs#*:}" ]; then
+			mount -t "${fs%%:*}" "${fs%%:*}" "${fs#*:}"
+		fi
+	done
 	ip link set lo up
 }
 

@@ -16,6 +16,8 @@
 # MINITUN_TOUR_KEEP=DIR keeps each step's script and output there.
 
 . "$(dirname "$0")/lib.sh"
+
+own_netns "$@"
 cd "$(dirname "$0")/.." || exit 1
 
 TOUR=${MINITUN_TOUR:-docs/tour.md}
