@@ -177,7 +177,7 @@ static ssize_t minitun_deliver(struct minitun *mt, struct minitun_file *mfile,
 	ssize_t ret = 0;
 
 	for (i = 0; i < t->n; i++)
-		trace_minitun_dequeue(t->skbs[i], mfile->queue_index,
+		trace_minitun_dequeue(t->skbs[i], READ_ONCE(mfile->queue_index),
 				      t->occupancy + t->n - 1 - i);
 
 	if (!t->batched) {
@@ -206,7 +206,7 @@ static ssize_t minitun_deliver(struct minitun *mt, struct minitun_file *mfile,
 	for (i = 0; i < t->n; i++) {
 		skb = t->skbs[i];
 		if (i < delivered) {
-			trace_minitun_copy(skb, mfile->queue_index,
+			trace_minitun_copy(skb, READ_ONCE(mfile->queue_index),
 					   t->batched ? MINITUN_REC_SIZE(skb->len) : copied,
 					   delivered);
 			consume_skb(skb);
@@ -406,7 +406,7 @@ static struct sk_buff *minitun_build_skb(struct minitun *mt,
 	skb_reset_network_header(skb);
 	if (tap)
 		skb_probe_transport_header(skb);
-	skb_record_rx_queue(skb, mfile->queue_index);
+	skb_record_rx_queue(skb, READ_ONCE(mfile->queue_index));
 	return skb;
 
 drop:
@@ -479,7 +479,7 @@ static ssize_t minitun_write_one(struct minitun *mt, struct minitun_file *mfile,
 		rcu_read_unlock();
 		return minitun_write_failed(mt, -EIO);
 	}
-	trace_minitun_inject(skb, mfile->queue_index);
+	trace_minitun_inject(skb, READ_ONCE(mfile->queue_index));
 	local_bh_disable();
 	netif_receive_skb(skb);
 	local_bh_enable();
@@ -562,7 +562,7 @@ static void minitun_inject_list(struct minitun *mt, struct minitun_file *mfile,
 		skb_list_del_init(skb);
 		/* the frame as written: TAP's Ethernet header is pulled */
 		len = skb->len + skb_mac_header_len(skb);
-		trace_minitun_inject(skb, mfile->queue_index);
+		trace_minitun_inject(skb, READ_ONCE(mfile->queue_index));
 		skb_prepare_for_gro(skb);
 		if (gro_cells_receive(&mt->gro_cells, skb) == NET_RX_SUCCESS)
 			minitun_count_rx(mt, len);

@@ -77,7 +77,11 @@ struct minitun_file {
 	struct fasync_struct *fasync;
 	unsigned int flags;		/* MINITUN_FASYNC */
 	unsigned int batch_max;		/* 0: tun's one packet per call */
-	u16 queue_index;		/* rtnl; xmit finds us by it */
+	/*
+	 * Written under rtnl; read and write read it locklessly: a queue that
+	 * moves into a detached one's slot tags a packet in flight with either.
+	 */
+	u16 queue_index;
 	struct minitun *detached;	/* rtnl; set while detached by TUNSETQUEUE */
 	struct list_head next;		/* rtnl; on mt->disabled while detached */
 	struct minitun_tx_stats tx_stats ____cacheline_aligned_in_smp;

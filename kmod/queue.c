@@ -148,7 +148,7 @@ int minitun_queue_attach(struct minitun *mt, struct minitun_file *mfile,
 		/* The device's reference, dropped when the queue finally goes. */
 		sock_hold(&mfile->sk);
 
-	mfile->queue_index = mt->numqueues;
+	WRITE_ONCE(mfile->queue_index, mt->numqueues);
 	WRITE_ONCE(mfile->sk.sk_shutdown, mfile->sk.sk_shutdown & ~RCV_SHUTDOWN);
 
 	if (publish)
@@ -176,7 +176,7 @@ void minitun_queue_detach(struct minitun_file *mfile, bool clean)
 	if (mt && !mfile->detached) {
 		last = rtnl_dereference(mt->queues[mt->numqueues - 1]);
 		rcu_assign_pointer(mt->queues[mfile->queue_index], last);
-		last->queue_index = mfile->queue_index;
+		WRITE_ONCE(last->queue_index, mfile->queue_index);
 		/* before the slot goes: ndo_select_queue stops picking it */
 		WRITE_ONCE(mt->numqueues, mt->numqueues - 1);
 		RCU_INIT_POINTER(mt->queues[mt->numqueues], NULL);
