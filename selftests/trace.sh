@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 # minitun echo behind it, given echo_opts. Extra arguments go to minitun up.
 echo_opts=()
 device_start() {
-	local node=$1 name=$2 net=$3 i
+	local node=$1 name=$2 net=$3
 
 	shift 3
 	"$MINITUN" up --dev "$node" --name "$name" --addr "$net.1/24" --no-pi \
@@ -32,10 +32,12 @@ device_start() {
 	"$MINITUN" echo --dev "$node" -i "$name" "${echo_opts[@]}" > /dev/null &
 	reader=$!
 	# attached once the device has its carrier
-	for i in $(seq 100); do
-		[ "$(cat "/sys/class/net/$name/carrier" 2>/dev/null)" = 1 ] && break
-		sleep 0.05
-	done
+	wait_for 10 has_carrier "$name"
+}
+
+# has_carrier NAME [NETNS]
+has_carrier() {
+	[ "$(${2:+ip netns exec "$2"} cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]
 }
 
 device_stop() {
@@ -45,35 +47,57 @@ device_stop() {
 	"$MINITUN" down "${device[@]}" > /dev/null
 }
 
-# Run the tracer in the background with ARGS; return once it is attached.
+# Run the tracer in the background with ARGS; return once it is attached:
+# it says so on stderr.
 trace_start() {
-	local i
-
 	# not the last run's line: the redirection below is the child's
 	: > "$work/err"
 	"$MINITUN" trace "$@" > "$work/out" 2> "$work/err" &
 	tracer=$!
-	for i in $(seq 200); do
-		grep -q '^Tracing' "$work/err" && return 0
-		kill -0 "$tracer" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for 20 tracer_attached && return 0
 	cat "$work/err"
 	return 1
+}
+
+# Attached, or gone: no use waiting for a tracer that has exited.
+tracer_attached() {
+	grep -q '^Tracing' "$work/err"
+}
+
+tracer_gone() {
+	! kill -0 "$tracer" 2>/dev/null
+}
+
+# The running tracer's total NAME (read, dropped, consumed, ...), as its
+# programs count it: its .bss, through bpftool.
+traced() {
+	bpftool -j map dump name trace_bp.bss 2>/dev/null |
+		jq "[.. | objects | .counts? | objects][0].$1 // 0"
+}
+
+traced_at_least() {
+	[ "$(traced "$1")" -ge "$2" ]
+}
+
+# wait_traced NAME N: until the tracer has counted N of NAME, or 20 s.
+wait_traced() {
+	wait_for 20 traced_at_least "$1" "$2" ||
+		{ echo "the tracer counted $(traced "$1") $1, not $2"; return 1; }
 }
 
 trace_stop() {
 	local rc=0
 
-	kill -INT "$tracer"
+	kill -INT "$tracer" 2>/dev/null || true
 	wait "$tracer" || rc=$?
 	cat "$work/err"
 	return $rc
 }
 
-# The records of the echo requests, one JSON object a line.
+# The records of the echo requests, one JSON object a line: the replies
+# echo writes back have the same length, and go the other way.
 echo_requests() {
-	jq -c "select(.len == $ECHO_LEN)" "$work/out"
+	jq -c "select(.len == $ECHO_LEN and .direction == \"read\")" "$work/out"
 }
 
 # Each record has every stage, each no earlier than the one before, and was
@@ -94,7 +118,7 @@ trace_pings() {
 	device_start "$node" "$name" "$net"
 	trace_start "$@" -i "$name"
 	ping -q -c 10 -i 0.2 -W 1 "$net.2"
-	sleep 0.3
+	wait_traced read 10
 	trace_stop
 	device_stop
 }
@@ -137,8 +161,8 @@ test_full_ring_drops_match_tx_dropped() {
 	trace_start --json -i mtun0
 	before=$(cat $stats/tx_dropped)
 	ping -q -c 40 -l 40 -W 1 10.77.0.2 || true
-	sleep 0.3
 	after=$(cat $stats/tx_dropped)
+	wait_traced dropped $((after - before))
 	trace_stop
 	device_stop
 
@@ -164,7 +188,7 @@ test_text_drop_lines() {
 	kill -STOP "$reader"
 	trace_start -i mtun0
 	ping -q -c 40 -l 40 -W 1 10.77.0.2 > /dev/null || true
-	sleep 0.3
+	wait_traced dropped 1
 	trace_stop
 	device_stop
 
@@ -189,7 +213,7 @@ test_batch_on_copied_stage() {
 	trace_start --json -i mtun0
 	ping -q -c 12 -l 12 -W 1 10.77.0.2 > /dev/null || true
 	kill -CONT "$reader"
-	sleep 0.5
+	wait_traced read 12
 	trace_stop
 	device_stop
 
@@ -207,8 +231,9 @@ test_json_odd_ifname() {
 
 	trace_pings /dev/minitun "$name" 10.79.0 --json
 	lines=$(wc -l < "$work/out")
-	named=$(jq -r --arg n "$name" 'select((.ifname // .summary.ifname) == $n) |
-		.len // "summary"' "$work/out" | sort | uniq -c | tr -s ' \n' ' ')
+	named=$(jq -r --arg n "$name" 'select((.ifname // .summary.ifname) == $n and
+		.direction != "write") | .len // "summary"' "$work/out" |
+		sort | uniq -c | tr -s ' \n' ' ')
 	echo "$lines lines; naming the interface as it is:$named"
 	[ "$(jq -s length "$work/out")" -eq "$lines" ] &&
 		[ "$(echo "$named" | grep -o '[0-9]* 84')" = "10 84" ] &&
@@ -303,7 +328,8 @@ trace_flood() {
 		taskset -c 0 ping -q -f -l 8 -w 2 10.77.0.2 > /dev/null &
 		pids+=($!)
 	done
-	sleep 1
+	# stopped while the flood runs, once it has seen a good part of it
+	wait_traced read 200
 	trace_stop > /dev/null
 	wait "${pids[@]}" || true
 }
@@ -317,9 +343,11 @@ test_totals_match_under_load() {
 	device_start /dev/minitun mtun0 10.77.0
 	for try in 1 2 3; do
 		trace_flood --json -i mtun0
+		# both directions: echo's replies too
 		records=$(jq -s 'map(select(.fate)) | length' "$work/out")
 		totals=$(jq 'select(.summary) | .summary |
-			.read + .dropped - .lost' "$work/out")
+			.read + .dropped + .consumed + .written_dropped - .lost' \
+			"$work/out")
 		trace_flood --hist -i mtun0
 		read=$(sed -n 's/^mtun0: \([0-9]*\) packets read.*/\1/p' "$work/out")
 		sampled=$(awk '/^dequeued -> copied/ { on = 1; next }
@@ -363,7 +391,7 @@ test_gso_segments_reported_apart() {
 	device_start /dev/minitun mtun0 10.77.0
 	trace_start --hist -i mtun0
 	send_gso mtun0
-	sleep 0.5
+	wait_traced read 4
 	trace_stop > /dev/null
 	device_stop
 
@@ -409,11 +437,7 @@ other_start() {
 	ip netns exec mtother sysctl -qw net.ipv6.conf.mtun0.disable_ipv6=1
 	ip netns exec mtother "$MINITUN" echo -i mtun0 > /dev/null &
 	other_reader=$!
-	for i in $(seq 100); do
-		[ "$(ip netns exec mtother cat /sys/class/net/mtun0/carrier)" = 1 ] &&
-			break
-		sleep 0.05
-	done
+	wait_for 10 has_carrier mtun0 mtother
 	[ "$(ip netns exec mtother cat /sys/class/net/mtun0/ifindex)" = "$index" ]
 }
 
@@ -425,12 +449,16 @@ other_stop() {
 }
 
 # Ten pings through this namespace's mtun0, four through mtother's, the
-# same ifindex, while the tracer runs with ARGS: how many it saw.
+# same ifindex, while the tracer runs with ARGS and should see WANT: how
+# many it saw.
 trace_both_namespaces() {
+	local want=$1
+
+	shift
 	trace_start --json -i mtun0 "$@"
 	ping -q -c 10 -i 0.2 -W 1 10.77.0.2 > /dev/null
 	ip netns exec mtother ping -q -c 4 -i 0.2 -W 1 10.77.0.2 > /dev/null
-	sleep 0.3
+	wait_traced read "$want" >&2
 	trace_stop >&2
 	echo_requests | wc -l
 }
@@ -442,8 +470,8 @@ test_netns_same_ifindex() {
 
 	device_start /dev/minitun mtun0 10.77.0
 	other_start
-	here=$(trace_both_namespaces)
-	there=$(trace_both_namespaces --netns mtother)
+	here=$(trace_both_namespaces 10)
+	there=$(trace_both_namespaces 4 --netns mtother)
 	other_stop
 	device_stop
 
@@ -476,8 +504,175 @@ test_hist_json() {
 	sums=$(jq -c 'select(.summary) | .summary.hist |
 		map_values(map(.count) | add)' "$work/out")
 	echo "$read read; histograms: $sums"
+	# --hist does not count the driver's calls: no "xmits": 0
+	jq -e 'select(.summary) | .summary | has("xmits") | not' "$work/out" ||
+		{ echo "xmits in the summary, not measured"; return 1; }
 	[ "$read" -ge 10 ] &&
 		jq -e --argjson n "$read" 'all(.[]; . == $n)' <<< "$sums" > /dev/null
+}
+
+# Through NAME, made through NODE, addressed NET.1, while the tracer runs
+# with ARGS and the filter 'udp port 53': ten pings, five datagrams to
+# port 53 and three to port 54. It follows the five only, gives each its
+# 5-tuple, and counts only them.
+trace_filter() {
+	local node=$1 name=$2 net=$3 tuples want read
+
+	shift 3
+	device_start "$node" "$name" "$net"
+	trace_start --json -i "$name" "$@" udp port 53
+	ping -q -c 10 -i 0.05 -W 1 "$net.2" > /dev/null
+	send_udp "$net.2" 53 5
+	send_udp "$net.2" 54 3
+	wait_traced read 5
+	trace_stop
+	device_stop
+
+	# the read direction's: echo's answers come back from port 53 too
+	tuples=$(jq -c 'select(.fate and .direction == "read") |
+		[.src, .dst, .proto, .dport, (.sport > 0)]' \
+		"$work/out" | sort | uniq -c | tr -s ' ')
+	want=" 5 [\"$net.1\",\"$net.2\",\"udp\",53,true]"
+	read=$(jq -c 'select(.summary) | .summary |
+		[.filter, .read, .dropped, has("xmits")]' "$work/out")
+	echo "records:$tuples"
+	echo "summary [filter, read, dropped, xmits counted]: $read"
+	[ "$tuples" = "$want" ] && [ "$read" = '["udp port 53",5,0,false]' ]
+}
+
+test_filter_minitun() {
+	trace_filter /dev/minitun mtun0 10.77.0
+}
+
+test_filter_tun() {
+	modprobe tun || skip "the tun module cannot be loaded"
+	trace_filter /dev/net/tun tun0 10.78.0 --driver tun
+}
+
+# Every packet's 5-tuple in JSON, ICMP's without ports; and a filter that
+# matches nothing traced leaves nothing and counts nothing.
+test_filter_tuple_and_no_match() {
+	local tuples read
+
+	device_start /dev/minitun mtun0 10.77.0
+	trace_start --json -i mtun0
+	ping -q -c 2 -i 0.05 -W 1 10.77.0.2 > /dev/null
+	send_udp 10.77.0.2 7 1
+	wait_traced read 3
+	trace_stop
+	# the echoed datagram finds no socket: an ICMP error goes out too
+	tuples=$(jq -c 'select(.fate and .direction == "read" and
+		(.proto != "icmp" or .len == 84)) |
+		[.src, .dst, .proto, .sport, .dport]' "$work/out" |
+		sort | uniq -c | tr -s ' ')
+	trace_start --json -i mtun0 tcp
+	ping -q -c 2 -i 0.05 -W 1 10.77.0.2 > /dev/null
+	send_udp 10.77.0.2 7 1
+	# nothing to wait for: the pings' replies say the requests were read
+	trace_stop
+	device_stop
+	read=$(jq -c 'select(.summary) | .summary.read' "$work/out")
+	echo "unfiltered:$tuples"
+	echo "with 'tcp': $(wc -l < "$work/out") lines, $read read"
+	grep -q '^ 2 \["10.77.0.1","10.77.0.2","icmp",null,null\]$' <<< "$tuples" &&
+		grep -Eq '^ 1 \["10.77.0.1","10.77.0.2","udp",[0-9]+,7\]$' <<< "$tuples" &&
+		[ "$read" = 0 ] && [ "$(wc -l < "$work/out")" = 1 ]
+}
+
+# A filter pcap cannot compile: pcap's own words, and how to fix it,
+# before anything is loaded; a usage error.
+test_filter_bad_expression() {
+	local out rc=0
+
+	out=$("$MINITUN" trace -i mtun0 udp prot 53 2>&1) || rc=$?
+	echo "$out"
+	echo "exit status $rc"
+	[ $rc -eq 2 ] && grep -q "bad filter 'udp prot 53': .*syntax error" <<< "$out" &&
+		grep -q "pcap-filter(7)" <<< "$out"
+}
+
+# COUNT datagrams from a socket bound to 10.77.0.1 to 10.77.0.2:9, and
+# echo's COUNT answers read back from it.
+udp_round_trips() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+n = int(sys.argv[1])
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s.bind(("10.77.0.1", 0))
+    s.settimeout(5)
+    for _ in range(n):
+        s.sendto(b"minitun", ("10.77.0.2", 9))
+        s.recv(64)
+EOF
+}
+
+# The write direction: each of echo's answers injected by minitun, taken
+# by the stack (received), then consumed by the socket's reader, in that
+# order; the answer to a datagram from a port nobody listens on, dropped
+# by the stack, with where and why.
+test_write_direction() {
+	local answers drop totals
+
+	device_start /dev/minitun mtun0 10.77.0
+	trace_start --json --writes -i mtun0
+	udp_round_trips 10
+	send_udp 10.77.0.2 7 1
+	wait_traced written_dropped 1
+	trace_stop
+	device_stop
+
+	jq -c 'select(.direction == "write")' "$work/out" | head -2
+	answers=$(jq -s 'map(select(.direction == "write" and
+		.src == "10.77.0.2" and .sport == 9 and .proto == "udp" and
+		.fate == "consumed" and .stages.injected == 0 and
+		.stages.received >= 0 and .consumed >= .stages.received)) |
+		length' "$work/out")
+	drop=$(jq -c 'select(.direction == "write" and .fate == "dropped") |
+		[.proto, .sport, .reason != null, .function != null]' "$work/out")
+	totals=$(jq -c 'select(.summary) | .summary |
+		[.written, .consumed, .written_dropped, .written_unended]' \
+		"$work/out")
+	echo "$answers answers injected, received, consumed; dropped: $drop; [written, consumed, dropped, unended]: $totals"
+	[ "$answers" -eq 10 ] && [ "$drop" = '["udp",7,true,true]' ] &&
+		[ "$totals" = "[11,10,1,0]" ]
+}
+
+# The same in text: a line of its own for each written packet.
+test_write_direction_text() {
+	local lines
+
+	device_start /dev/minitun mtun0 10.77.0
+	trace_start --writes -i mtun0
+	udp_round_trips 3
+	wait_traced consumed 3
+	trace_stop
+	device_stop
+
+	grep 'written' "$work/out" | head -4
+	lines=$(grep -Ec '^[0-9a-f]+ +35 written: injected 0\.0, received [0-9]+\.[0-9], consumed at [0-9]+\.[0-9]$' \
+		"$work/out" || true)
+	grep -q '; 3 written up the stack: 3 consumed, 0 dropped$' "$work/out" &&
+		[ "$lines" -eq 3 ]
+}
+
+# --hist 1 3, as runqlat takes it: three intervals' histograms, a second
+# apart, then it ends by itself.
+test_hist_interval() {
+	local intervals read
+
+	device_start /dev/minitun mtun0 10.77.0
+	trace_start --hist --json -i mtun0 1 3
+	ping -q -c 10 -i 0.1 -W 1 10.77.0.2 > /dev/null
+	wait_for 20 tracer_gone || { echo "still running after 20 s"; return 1; }
+	trace_stop
+	device_stop
+
+	cat "$work/out"
+	intervals=$(jq -sc 'map(.summary | [.interval, .seconds, has("hist")])' \
+		"$work/out")
+	read=$(jq -s 'map(.summary.read) | add' "$work/out")
+	echo "intervals: $intervals; $read read in all"
+	[ "$intervals" = '[[1,1,true],[2,1,true],[3,1,true]]' ] && [ "$read" -gt 0 ]
 }
 
 # On tun, with fentry where tun has BTF (its module's, or vmlinux's when
@@ -549,5 +744,12 @@ run_tests test_ping_timeline \
 	test_timestamps \
 	test_netns_same_ifindex \
 	test_tun_driver_same_stages \
+	test_write_direction \
+	test_write_direction_text \
+	test_hist_interval \
+	test_filter_minitun \
+	test_filter_tun \
+	test_filter_tuple_and_no_match \
+	test_filter_bad_expression \
 	test_refuses_clearly \
 	test_rmmod_after_trace

@@ -27,6 +27,11 @@ const volatile __u32 targ_netns;	/* the ifindex's namespace: its inode */
 const volatile bool targ_records;	/* per-packet records to user space */
 const volatile bool targ_hist;		/* latency histograms */
 const volatile bool targ_tun;		/* stages from the tun driver */
+const volatile bool targ_head;		/* records carry the packet's first bytes */
+const volatile bool targ_write;		/* the write direction too */
+/* a pcap filter as classic BPF: 0 instructions, every packet */
+const volatile __u32 targ_filter_len;
+const volatile struct trace_filter_insn targ_filter[TRACE_FILTER_INSNS];
 
 /* Wake the reader once this much is waiting; it also polls on a timer. */
 #define RECORDS_SIZE		(1 << 20)
@@ -44,6 +49,7 @@ struct flight {
 	__u32 bytes;
 	__u32 batch;
 	__u16 queue;
+	__u8 dir;		/* enum trace_dir */
 };
 
 /*
@@ -66,6 +72,42 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flight);
 } flights SEC(".maps");
+
+/* the first bytes of the packet in a slot, when records carry them */
+struct flight_head {
+	__u8 caplen;
+	__u8 bytes[TRACE_HEAD_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLIGHT_WAYS << FLIGHT_SET_BITS);	/* 1 unless used */
+	__type(key, __u32);
+	__type(value, struct flight_head);
+} heads SEC(".maps");
+
+/*
+ * The filter's machine, one per CPU: classic BPF's A, X and scratch
+ * memory, and the packet's first bytes (padded: a load checks only its
+ * offset against the array, its length against caplen).
+ */
+struct filter_state {
+	__u32 A;
+	__u32 X;
+	__u32 pc;
+	__u32 verdict;
+	__u32 wirelen;
+	__u32 caplen;
+	__u32 mem[16];
+	__u8 pkt[TRACE_FILTER_BYTES + 4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct filter_state);
+} filter_states SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -134,7 +176,8 @@ static __always_inline struct flight *flight_slot(__u32 slot)
 	return bpf_map_lookup_elem(&flights, &slot);
 }
 
-static __always_inline struct flight *flight_of(const void *skb)
+/* The skb's slot, and its index in *slot. */
+static __always_inline struct flight *flight_find(const void *skb, __u32 *slot)
 {
 	__u64 key = (__u64)skb;
 	__u32 set = flight_set(key);
@@ -143,10 +186,19 @@ static __always_inline struct flight *flight_of(const void *skb)
 
 	for (way = 0; way < FLIGHT_WAYS; way++) {
 		f = flight_slot(set + way);
-		if (f && f->skb == key)
+		if (f && f->skb == key) {
+			*slot = set + way;
 			return f;
+		}
 	}
 	return NULL;
+}
+
+static __always_inline struct flight *flight_of(const void *skb)
+{
+	__u32 slot;
+
+	return flight_find(skb, &slot);
 }
 
 /*
@@ -156,7 +208,7 @@ static __always_inline struct flight *flight_of(const void *skb)
  * time). Two packets racing for a slot, free or not, are told apart by the
  * compare-and-swap: the loser is not followed, and counts as evicted.
  */
-static __always_inline struct flight *flight_take(__u64 key)
+static __always_inline struct flight *flight_take(__u64 key, __u32 *slot)
 {
 	__u32 set = flight_set(key), oldest = set;
 	__u64 oldest_born = ~0ull, oldest_key = 0, cur;
@@ -168,19 +220,28 @@ static __always_inline struct flight *flight_take(__u64 key)
 		if (!f)
 			return NULL;
 		cur = f->skb;
-		if (!cur && !__sync_val_compare_and_swap(&f->skb, 0, key))
+		if (!cur && !__sync_val_compare_and_swap(&f->skb, 0, key)) {
+			*slot = set + way;
 			return f;
+		}
 		if (f->born < oldest_born) {
 			oldest_born = f->born;
 			oldest_key = cur;
 			oldest = set + way;
 		}
 	}
-	__sync_fetch_and_add(&counts.evicted, 1);
 	f = flight_slot(oldest);
-	if (!f || __sync_val_compare_and_swap(&f->skb, oldest_key, key) !=
-		  oldest_key)
+	if (!f)
 		return NULL;
+	/* a written packet freed where no probe sees, or a lost end */
+	if (targ_write && f->dir == DIR_WRITE)
+		__sync_fetch_and_add(&counts.written_unended, 1);
+	else
+		__sync_fetch_and_add(&counts.evicted, 1);
+	if (__sync_val_compare_and_swap(&f->skb, oldest_key, key) !=
+	    oldest_key)
+		return NULL;
+	*slot = oldest;
 	return f;
 }
 
@@ -191,30 +252,284 @@ static __always_inline bool traced_dev(const struct net_device *dev)
 	       dev->nd_net.net->ns.inum == targ_netns;
 }
 
-/* Start, or start again: an address still in the table lost its end. */
-static __always_inline void flight_start(const struct sk_buff *skb,
-					 enum trace_stage stage)
+/* Unless a packet short of a slot has taken this one over meanwhile. */
+static __always_inline void flight_end(const void *skb, struct flight *f)
 {
-	struct flight *f = flight_of(skb);
+	__sync_val_compare_and_swap(&f->skb, (__u64)skb, 0);
+}
+
+/*
+ * Up to size bytes of the packet from its network header on (the link
+ * type the filter is compiled for: raw IP on a TUN device), into buf; how
+ * many, and in *wirelen the packet's length from there. Through probe
+ * reads: the raw tracepoints' skb is no BTF pointer.
+ */
+static __always_inline __u32 packet_head(const struct sk_buff *skb, void *buf,
+					 __u32 size, __u32 *wirelen)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u32 len = BPF_CORE_READ(skb, len);
+	__u32 linear = len - BPF_CORE_READ(skb, data_len);
+	unsigned char *start = nh == (__u16)~0U ? data : head + nh;
+	__u32 off = start - data, cap;
+
+	if (off > linear)	/* not set yet, or behind data */
+		off = 0, start = data;
+	*wirelen = len - off;
+	cap = linear - off;
+	if (cap > size)
+		cap = size;
+	barrier_var(cap);
+	if (cap > size || bpf_probe_read_kernel(buf, cap, start))
+		return 0;
+	return cap;
+}
+
+/* classic BPF's opcodes (linux/filter.h, not in vmlinux.h) */
+#define CB_CLASS(c)	((c) & 0x07)
+#define CB_LD		0x00
+#define CB_LDX		0x01
+#define CB_ST		0x02
+#define CB_STX		0x03
+#define CB_ALU		0x04
+#define CB_JMP		0x05
+#define CB_RET		0x06
+#define CB_MISC		0x07
+#define CB_SIZE(c)	((c) & 0x18)
+#define CB_W		0x00
+#define CB_H		0x08
+#define CB_B		0x10
+#define CB_MODE(c)	((c) & 0xe0)
+#define CB_IMM		0x00
+#define CB_ABS		0x20
+#define CB_IND		0x40
+#define CB_MEM		0x60
+#define CB_LEN		0x80
+#define CB_MSH		0xa0
+#define CB_OP(c)	((c) & 0xf0)
+#define CB_X		0x08
+#define CB_RVAL(c)	((c) & 0x18)
+#define CB_RET_A	0x10
+
+/* A load of the packet, as classic BPF's: out of its bytes, no match. */
+static __always_inline bool filter_load(struct filter_state *s, __u32 off,
+					__u32 size, __u32 *v)
+{
+	__u32 n = size == CB_W ? 4 : size == CB_H ? 2 : 1;
+	__u8 *p;
+
+	if (off >= TRACE_FILTER_BYTES || off + n > s->caplen)
+		return false;
+	barrier_var(off);
+	if (off >= TRACE_FILTER_BYTES)
+		return false;
+	p = s->pkt + off;
+	if (n == 4)
+		*v = (__u32)p[0] << 24 | (__u32)p[1] << 16 | p[2] << 8 | p[3];
+	else if (n == 2)
+		*v = p[0] << 8 | p[1];
+	else
+		*v = p[0];
+	return true;
+}
+
+/*
+ * One instruction of the filter, from bpf_loop(): the verifier checks this
+ * once, not once per instruction a filter has. Classic BPF jumps only
+ * forward, so a filter ends within as many steps as it has instructions.
+ */
+static long filter_step(__u32 index, void *ctx)
+{
+	const volatile struct trace_filter_insn *in;
+	struct filter_state *s;
+	__u32 zero = 0, pc, code, k, v = 0, A, X;
+	bool cond;
+
+	s = bpf_map_lookup_elem(&filter_states, &zero);
+	if (!s)
+		return 1;
+	pc = s->pc;
+	if (pc >= TRACE_FILTER_INSNS || pc >= targ_filter_len)
+		goto reject;
+	in = &targ_filter[pc];
+	code = in->code;
+	k = in->k;
+	A = s->A;
+	X = s->X;
+	s->pc = pc + 1;
+
+	switch (CB_CLASS(code)) {
+	case CB_LD:
+	case CB_LDX:
+		switch (CB_MODE(code)) {
+		case CB_IMM:
+			v = k;
+			break;
+		case CB_MEM:
+			v = s->mem[k & 15];
+			break;
+		case CB_LEN:
+			v = s->wirelen;
+			break;
+		case CB_ABS:
+			if (!filter_load(s, k, CB_SIZE(code), &v))
+				goto reject;
+			break;
+		case CB_IND:
+			/* both small: no sum that wraps into the window */
+			if (X >= TRACE_FILTER_BYTES || k >= TRACE_FILTER_BYTES ||
+			    !filter_load(s, X + k, CB_SIZE(code), &v))
+				goto reject;
+			break;
+		case CB_MSH:	/* an IPv4 header's length */
+			if (!filter_load(s, k, CB_B, &v))
+				goto reject;
+			v = (v & 0xf) << 2;
+			break;
+		default:
+			goto reject;
+		}
+		if (CB_CLASS(code) == CB_LD)
+			A = v;
+		else
+			X = v;
+		break;
+	case CB_ST:
+		s->mem[k & 15] = A;
+		break;
+	case CB_STX:
+		s->mem[k & 15] = X;
+		break;
+	case CB_ALU:
+		v = code & CB_X ? X : k;
+		switch (CB_OP(code)) {
+		case 0x00: A += v; break;
+		case 0x10: A -= v; break;
+		case 0x20: A *= v; break;
+		case 0x30: if (!v) goto reject; A /= v; break;
+		case 0x40: A |= v; break;
+		case 0x50: A &= v; break;
+		case 0x60: A = v < 32 ? A << v : 0; break;
+		case 0x70: A = v < 32 ? A >> v : 0; break;
+		case 0x80: A = -A; break;
+		case 0x90: if (!v) goto reject; A %= v; break;
+		case 0xa0: A ^= v; break;
+		default: goto reject;
+		}
+		break;
+	case CB_JMP:
+		v = code & CB_X ? X : k;
+		switch (CB_OP(code)) {
+		case 0x00:	/* ja */
+			s->pc = pc + 1 + k;
+			goto store;
+		case 0x10: cond = A == v; break;
+		case 0x20: cond = A > v; break;
+		case 0x30: cond = A >= v; break;
+		case 0x40: cond = A & v; break;
+		default: goto reject;
+		}
+		s->pc = pc + 1 + (cond ? in->jt : in->jf);
+		break;
+	case CB_RET:
+		s->verdict = CB_RVAL(code) == CB_RET_A ? A :
+			     CB_RVAL(code) == CB_X ? X : k;
+		return 1;
+	case CB_MISC:
+		if (code & 0x80)	/* txa */
+			A = X;
+		else			/* tax */
+			X = A;
+		break;
+	}
+store:
+	s->A = A;
+	s->X = X;
+	return 0;
+reject:
+	s->verdict = 0;
+	return 1;
+}
+
+/* The packet matches the filter. */
+static __always_inline bool filter_pass(const struct sk_buff *skb)
+{
+	struct filter_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&filter_states, &zero);
+	if (!s)
+		return false;
+	s->caplen = packet_head(skb, s->pkt, TRACE_FILTER_BYTES, &s->wirelen);
+	s->A = s->X = s->pc = s->verdict = 0;
+	bpf_loop(targ_filter_len, filter_step, NULL, 0);
+	return s->verdict;
+}
+
+/* The packet's first bytes for its record: the filter has read them. */
+static __always_inline void head_save(const struct sk_buff *skb, __u32 slot)
+{
+	struct filter_state *s;
+	struct flight_head *h;
+	__u32 zero = 0, wirelen;
+
+	h = bpf_map_lookup_elem(&heads, &slot);
+	if (!h)
+		return;
+	s = targ_filter_len ? bpf_map_lookup_elem(&filter_states, &zero) : NULL;
+	if (s) {
+		__builtin_memcpy(h->bytes, s->pkt, sizeof(h->bytes));
+		h->caplen = s->caplen < sizeof(h->bytes) ? s->caplen :
+			    sizeof(h->bytes);
+	} else {
+		h->caplen = packet_head(skb, h->bytes, sizeof(h->bytes),
+					&wirelen);
+	}
+}
+
+/*
+ * Start, or start again: an address still in the table lost its end.
+ * With a filter, a packet it does not match is not followed at all, so
+ * that every total counts only the packets it matches.
+ */
+static __always_inline struct flight *flight_start(const struct sk_buff *skb,
+						   enum trace_stage stage,
+						   __u32 len,
+						   enum trace_dir dir)
+{
+	__u32 slot = 0;
+	struct flight *f = flight_find(skb, &slot);
 	__u64 now;
 
+	if (targ_filter_len && !filter_pass(skb)) {
+		if (f)
+			flight_end(skb, f);
+		return NULL;
+	}
 	if (!f)
-		f = flight_take((__u64)skb);
+		f = flight_take((__u64)skb, &slot);
 	if (!f)
-		return;
+		return NULL;
 	now = bpf_ktime_get_ns();
 	__builtin_memset(&f->born, 0,
 			 sizeof(*f) - offsetof(struct flight, born));
 	f->born = now;
 	f->ts[stage] = now;
-	f->len = skb->len;
+	f->len = len;
+	if (dir != DIR_READ)
+		f->dir = dir;
+	if (targ_head)
+		head_save(skb, slot);
+	return f;
 }
 
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(net_dev_queue, struct sk_buff *skb)
 {
 	if (traced_dev(skb->dev))
-		flight_start(skb, STAGE_QUEUED);
+		flight_start(skb, STAGE_QUEUED, skb->len, DIR_READ);
 	return 0;
 }
 
@@ -228,7 +543,7 @@ int BPF_PROG(net_dev_start_xmit, const struct sk_buff *skb,
 		return 0;
 	f = flight_of(skb);
 	if (!f)
-		flight_start(skb, STAGE_XMIT);
+		flight_start(skb, STAGE_XMIT, skb->len, DIR_READ);
 	else if (targ_records)	/* no histogram needs it: spare the clock */
 		f->ts[STAGE_XMIT] = bpf_ktime_get_ns();
 	return 0;
@@ -299,6 +614,40 @@ int BPF_PROG(minitun_copy, MINITUN_TP_COPY_ARGS)
 	f->ts[STAGE_COPIED] = bpf_ktime_get_ns();
 	f->bytes = bytes;
 	f->batch = batch;
+	return 0;
+}
+
+/*
+ * The write direction, on minitun: a packet built from the reader's
+ * write(), handed to the stack (injected), taken by it (received), and in
+ * the end consumed or dropped. A raw tracepoint's skb is no BTF pointer:
+ * read through probes.
+ */
+SEC("raw_tp/minitun_inject")
+int BPF_PROG(minitun_inject, MINITUN_TP_INJECT_ARGS)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+	if (BPF_CORE_READ(dev, ifindex) != targ_ifindex ||
+	    BPF_CORE_READ(dev, nd_net.net, ns.inum) != targ_netns)
+		return 0;
+	if (flight_start(skb, STAGE_INJECTED, BPF_CORE_READ(skb, len),
+			 DIR_WRITE))
+		__sync_fetch_and_add(&counts.written, 1);
+	return 0;
+}
+
+/* For every packet the stack receives: the device first, cheapest. */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(netif_receive_skb, struct sk_buff *skb)
+{
+	struct flight *f;
+
+	if (!traced_dev(skb->dev))
+		return 0;
+	f = flight_of(skb);
+	if (f && f->dir == DIR_WRITE && !f->ts[STAGE_RECEIVED])
+		f->ts[STAGE_RECEIVED] = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -487,13 +836,20 @@ static __always_inline void hist_flight(const struct flight *f)
 }
 
 static __always_inline void send_record(const void *skb, const struct flight *f,
-					__u64 end, enum trace_fate fate,
-					__u32 reason, const void *location)
+					__u32 slot, __u64 end,
+					enum trace_fate fate, __u32 reason,
+					const void *location)
 {
+	struct flight_head *h;
 	struct trace_record *r;
 	__u64 flags;
 
-	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	/* without the bytes, a record short of them */
+	if (targ_head)
+		r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	else
+		r = bpf_ringbuf_reserve(&records,
+					offsetof(struct trace_record, caplen), 0);
 	if (!r) {
 		__sync_fetch_and_add(&counts.lost, 1);
 		return;
@@ -510,25 +866,36 @@ static __always_inline void send_record(const void *skb, const struct flight *f,
 	r->reason = reason;
 	r->queue = f->queue;
 	r->fate = fate;
+	r->dir = f->dir;
+	if (targ_head) {
+		h = bpf_map_lookup_elem(&heads, &slot);
+		if (h) {
+			r->caplen = h->caplen;
+			__builtin_memcpy(r->head, h->bytes, sizeof(r->head));
+		} else {
+			r->caplen = 0;
+		}
+	}
 
 	flags = bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= RECORDS_WAKEUP ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(r, flags);
 }
 
-/* Unless a packet short of a slot has taken this one over meanwhile. */
-static __always_inline void flight_end(const void *skb, struct flight *f)
-{
-	__sync_val_compare_and_swap(&f->skb, (__u64)skb, 0);
-}
-
 SEC("tp_btf/consume_skb")
 int BPF_PROG(consume_skb, struct sk_buff *skb)
 {
-	struct flight *f = flight_of(skb);
+	__u32 slot = 0;
+	struct flight *f = flight_find(skb, &slot);
 
 	if (!f)
 		return 0;
+	if (targ_write && f->dir == DIR_WRITE) {
+		__sync_fetch_and_add(&counts.consumed, 1);
+		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_CONSUMED,
+			    0, NULL);
+		goto out;
+	}
 	/* Not read: a GSO skb replaced by its segments, say. */
 	if (!f->ts[STAGE_DEQUEUED])
 		goto out;
@@ -542,7 +909,7 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	if (targ_hist)
 		hist_flight(f);
 	if (targ_records)
-		send_record(skb, f, 0, FATE_READ, 0, NULL);
+		send_record(skb, f, slot, 0, FATE_READ, 0, NULL);
 out:
 	flight_end(skb, f);
 	return 0;
@@ -555,9 +922,9 @@ out:
 SEC("raw_tp/kfree_skb")
 int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 {
-	struct flight *f = flight_of(skb);
+	__u32 zero = 0, slot = 0;
+	struct flight *f = flight_find(skb, &slot);
 	struct tun_xmit *x;
-	__u32 zero = 0;
 
 	if (!f)
 		return 0;
@@ -567,12 +934,38 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 		if (x && x->skb == (__u64)skb)
 			x->skb = 0;
 	}
+	if (targ_write && f->dir == DIR_WRITE) {
+		__sync_fetch_and_add(&counts.written_dropped, 1);
+		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_DROPPED,
+			    reason, location);
+		goto out;
+	}
 
 	__sync_fetch_and_add(&counts.dropped, 1);
 	count_drop(reason);
 	if (targ_records)
-		send_record(skb, f, bpf_ktime_get_ns(), FATE_DROPPED, reason,
-			    location);
+		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_DROPPED,
+			    reason, location);
+out:
+	flight_end(skb, f);
+	return 0;
+}
+
+/*
+ * A UDP socket's reader took the datagram: where a written one ends, as
+ * UDP frees it with __consume_stateless_skb(), which skb:consume_skb does
+ * not see.
+ */
+SEC("fentry/skb_consume_udp")
+int BPF_PROG(skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
+{
+	__u32 slot = 0;
+	struct flight *f = flight_find(skb, &slot);
+
+	if (!f || f->dir != DIR_WRITE)
+		return 0;
+	__sync_fetch_and_add(&counts.consumed, 1);
+	send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_CONSUMED, 0, NULL);
 	flight_end(skb, f);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
@@ -32,6 +33,7 @@
 #include "netlink.h"
 #include "trace.h"
 #include "trace.skel.h"
+#include "trace_filter.h"
 
 /* How often the loop looks at the clock, the counters and the records. */
 #define TRACE_POLL_MS		50
@@ -58,6 +60,12 @@ static const char * const stage_names[NR_STAGES] = {
 	[STAGE_WOKEN] = "woken",
 	[STAGE_DEQUEUED] = "dequeued",
 	[STAGE_COPIED] = "copied",
+};
+
+/* the write direction's, in the same slots */
+static const char * const write_stage_names[NR_STAGES] = {
+	[STAGE_INJECTED] = "injected",
+	[STAGE_RECEIVED] = "received",
 };
 
 static const char * const span_names[NR_SPANS] = {
@@ -103,12 +111,21 @@ struct trace_env {
 	unsigned long count;		/* stop after this many packets; 0: never */
 	unsigned long duration;		/* stop after this many seconds; 0: never */
 	bool hist;
+	unsigned long interval;		/* --hist INTERVAL: print every so many s */
+	unsigned long intervals;	/* ... COUNT times, then end; 0: never */
+	unsigned long intervals_printed;
+	char **args;			/* the words after the options */
+	int nargs;
 	bool summary;
 	bool records;			/* a record per packet: neither of the above */
 	bool json;
 	bool timestamps;		/* -T */
 	__u64 wall_offset;		/* CLOCK_REALTIME less bpf_ktime_get_ns() */
 	bool verbose;
+	bool writes;			/* --writes: the write direction too */
+	char *filter;			/* the pcap-filter expression; NULL: none */
+	struct trace_filter_insn filter_insns[TRACE_FILTER_INSNS];
+	int filter_len;			/* ... compiled: how many of them */
 	int ifindex;
 	__u32 netns_inum;		/* the namespace the ifindex is in */
 	char ifname_json[IFNAMSIZ * 6 + 3];	/* quoted, each byte escaped */
@@ -126,7 +143,7 @@ struct trace_env {
 
 static volatile sig_atomic_t exiting;
 
-enum { OPT_HIST = 256, OPT_SUMMARY, OPT_DRIVER, OPT_NETNS };
+enum { OPT_HIST = 256, OPT_SUMMARY, OPT_DRIVER, OPT_NETNS, OPT_WRITES };
 
 static const struct argp_option trace_options[] = {
 	{ "interface", 'i', "NAME", 0,
@@ -143,6 +160,8 @@ static const struct argp_option trace_options[] = {
 	  "one JSON object per packet, then a summary object", 0 },
 	{ "driver", OPT_DRIVER, "DRIVER", 0,
 	  "minitun (default), or tun: the same stages on the real tun driver", 0 },
+	{ "writes", OPT_WRITES, NULL, 0,
+	  "also each packet the reader writes, up the stack: injected, received, then consumed or dropped (minitun only)", 0 },
 	{ "timestamp", 'T', NULL, 0,
 	  "each packet with the wall-clock time it was first seen", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and the verifier's own messages", 0 },
@@ -157,6 +176,50 @@ static enum trace_driver parse_driver(struct argp_state *state, const char *arg)
 		return DRIVER_TUN;
 	argp_error(state, "--driver takes minitun or tun, not '%s'", arg);
 	return DRIVER_MINITUN;
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/*
+ * The words after the options: with --hist, first an interval and a
+ * count, as runqlat takes them; then a filter, the words joined as
+ * tcpdump joins them.
+ */
+static void parse_words(struct argp_state *state, struct trace_env *env)
+{
+	char **w = env->args;
+	int n = env->nargs, i;
+	size_t len = 1;
+
+	if (n && all_digits(w[0]) && !env->hist)
+		argp_error(state, "'%s': an interval goes with --hist (--hist 1 5: every second, five times); a filter is a pcap-filter expression",
+			   w[0]);
+	if (n && all_digits(w[0])) {
+		env->interval = mt_parse_number(state, "the interval", w[0], 1,
+						UINT_MAX);
+		w++, n--;
+		if (n && all_digits(w[0])) {
+			env->intervals = mt_parse_number(state, "the count",
+							 w[0], 1, UINT_MAX);
+			w++, n--;
+		}
+	}
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		len += strlen(w[i]) + 1;
+	env->filter = malloc(len);
+	if (!env->filter)
+		argp_failure(state, EXIT_RUNTIME, ENOMEM, "the filter");
+	env->filter[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i)
+			strcat(env->filter, " ");
+		strcat(env->filter, w[i]);
+	}
 }
 
 static error_t parse_trace(int key, char *arg, struct argp_state *state)
@@ -198,16 +261,22 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case 'T':
 		env->timestamps = true;
 		return 0;
+	case OPT_WRITES:
+		env->writes = true;
+		return 0;
 	case 'v':
 		env->verbose = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s': the interface goes with -i",
-			   arg);
+	case ARGP_KEY_ARGS:
+		env->args = state->argv + state->next;
+		env->nargs = state->argc - state->next;
 		return 0;
 	case ARGP_KEY_END:
 		if (env->hist && env->summary)
 			argp_error(state, "--hist prints the totals already: drop --summary");
+		parse_words(state, env);
+		if (env->writes && (env->hist || env->summary))
+			argp_error(state, "--writes follows each written packet in a record of its own: not with --hist or --summary");
 		env->records = !env->hist && !env->summary;
 		return 0;
 	default:
@@ -219,22 +288,28 @@ static const struct argp trace_argp = {
 	.options = trace_options,
 	.parser = parse_trace,
 	.children = mt_common_children,
+	.args_doc = "[FILTER]\n--hist [INTERVAL [COUNT]] [FILTER]",
 	.doc = "Follow every packet of one interface from the stack to its reader "
 	       "with eBPF: queued (net_dev_queue), handed to the driver (xmit), "
 	       "enqueued on its ring (with the ring's occupancy), reader woken, "
 	       "dequeued and copied to user space, in microseconds since it was "
 	       "queued, with the bytes copied and, in minitun's batched mode, how "
 	       "many packets that read() returned; or dropped, with the kernel's "
-	       "reason. Needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Ctrl-C, "
+	       "reason. FILTER, a pcap-filter(7) expression as tcpdump takes, "
+	       "picks the packets: only those it matches are followed and "
+	       "counted. Needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Ctrl-C, "
 	       "--count or --duration ends it and prints the totals.\v"
 	       "Examples:\n"
 	       "  minitun trace                        a line per packet on mtun0\n"
 	       "  minitun trace --hist --duration 10   latency histograms\n"
 	       "  minitun trace --hist --json -d 10    the same, as JSON\n"
+	       "  minitun trace --hist 1 5             every second, five times\n"
 	       "  minitun trace --json --count 10      ten packets as JSON\n"
+	       "  minitun trace --writes               echo's answers too, up the stack\n"
 	       "  minitun trace --summary --json       only the totals, as JSON\n"
 	       "  minitun trace --driver tun -i tun0   the same stages on tun\n"
 	       "  minitun trace --netns blue -i mtun0  mtun0 of namespace blue\n"
+	       "  minitun trace -i mtun0 'udp port 53' only DNS over UDP\n"
 	       "\nThe stages, the outputs and what tracing costs: docs/tracing.md",
 };
 
@@ -362,6 +437,10 @@ static int preflight(struct trace_env *env)
 			 env->ifname, drv, *link.kind ? link.kind : "none",
 			 strcmp(link.kind, "tun") && strcmp(link.kind, "minitun") ?
 			 "name another with -i" : "pick the other --driver");
+		return -1;
+	}
+	if (env->writes && env->driver != DRIVER_MINITUN) {
+		mt_error("--writes follows minitun's minitun_inject tracepoint, which tun has no counterpart of: drop --writes, or trace a minitun device");
 		return -1;
 	}
 	env->ifindex = link.ifindex;
@@ -694,11 +773,54 @@ static void line_print(struct line *l)
 	fwrite(l->buf, 1, l->len, stdout);
 }
 
+/* " dropped at T by FUNCTION [MODULE]: REASON\n" */
+static void line_drop(struct trace_env *env, struct line *l,
+		      const struct trace_record *r, __u64 base)
+{
+	const struct ksym *ksym;
+
+	line_str(l, " dropped at ");
+	line_usecs(l, r->end, base, 0);
+	ksym = ksym_of(env, r->location);
+	if (ksym) {
+		line_str(l, " by ");
+		line_str(l, ksym->name);
+		if (ksym->module) {
+			line_str(l, " [");
+			line_str(l, ksym->module);
+			line_str(l, "]");
+		}
+	}
+	line_str(l, ": ");
+	line_str(l, reason_name(env, r->reason));
+	line_str(l, "\n");
+}
+
+/* A packet the reader wrote: its own line, as it has its own stages. */
+static void line_written(struct trace_env *env, struct line *l,
+			 const struct trace_record *r, __u64 base)
+{
+	line_str(l, " written: injected ");
+	line_usecs(l, r->ts[STAGE_INJECTED], base, 0);
+	line_str(l, ", received ");
+	if (r->ts[STAGE_RECEIVED])
+		line_usecs(l, r->ts[STAGE_RECEIVED], base, 0);
+	else
+		line_str(l, "-");
+	if (r->fate == FATE_CONSUMED) {
+		line_str(l, ", consumed at ");
+		line_usecs(l, r->end, base, 0);
+		line_str(l, "\n");
+	} else {
+		line_str(l, ",");
+		line_drop(env, l, r, base);
+	}
+}
+
 static void print_record_text(struct trace_env *env,
 			      const struct trace_record *r)
 {
 	__u64 base = record_base(r);
-	const struct ksym *ksym;
 	struct line l = {};
 	size_t ring_end;
 	int i;
@@ -707,6 +829,11 @@ static void print_record_text(struct trace_env *env,
 		line_time(env, &l, base);
 	line_num(&l, r->skb, 16, 0);
 	line_num(&l, r->len, 10, 6);
+	if (r->dir == DIR_WRITE) {
+		line_written(env, &l, r, base);
+		line_print(&l);
+		return;
+	}
 	for (i = 0; i < NR_STAGES; i++) {
 		if (r->ts[i]) {
 			line_str(&l, " ");
@@ -737,23 +864,79 @@ static void print_record_text(struct trace_env *env,
 		}
 		line_str(&l, "\n");
 	} else {
-		line_str(&l, " dropped at ");
-		line_usecs(&l, r->end, base, 0);
-		ksym = ksym_of(env, r->location);
-		if (ksym) {
-			line_str(&l, " by ");
-			line_str(&l, ksym->name);
-			if (ksym->module) {
-				line_str(&l, " [");
-				line_str(&l, ksym->module);
-				line_str(&l, "]");
-			}
-		}
-		line_str(&l, ": ");
-		line_str(&l, reason_name(env, r->reason));
-		line_str(&l, "\n");
+		line_drop(env, &l, r, base);
 	}
 	line_print(&l);
+}
+
+static const char *ip_proto_name(unsigned int proto, char *num, size_t size)
+{
+	switch (proto) {
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMPV6: return "icmp6";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_UDPLITE: return "udplite";
+	}
+	snprintf(num, size, "%u", proto);
+	return num;
+}
+
+/*
+ * The 5-tuple from the record's first bytes: src, dst, proto, sport,
+ * dport, each null when the bytes do not tell (not IP, no ports: ICMP, a
+ * later fragment, an IPv6 extension header first).
+ */
+static void line_tuple(struct line *l, const struct trace_record *r)
+{
+	const __u8 *p = r->head;
+	char addr[INET6_ADDRSTRLEN + 2], num[8];
+	unsigned int caplen = r->caplen, hlen = 0, proto = 0;
+	bool ports = false;
+	int family = 0;
+
+	if (caplen > sizeof(r->head))
+		caplen = sizeof(r->head);
+	if (caplen >= 20 && p[0] >> 4 == 4 && (p[0] & 0xf) >= 5) {
+		family = AF_INET;
+		hlen = (p[0] & 0xf) * 4;
+		proto = p[9];
+		/* the first fragment only: offset 0 */
+		ports = !((p[6] << 8 | p[7]) & 0x1fff);
+	} else if (caplen >= 40 && p[0] >> 4 == 6) {
+		family = AF_INET6;
+		hlen = 40;
+		proto = p[6];
+		ports = true;
+	}
+	ports = ports && hlen + 4 <= caplen &&
+		(proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+		 proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE);
+	if (!family) {
+		line_str(l, ", \"src\": null, \"dst\": null, \"proto\": null");
+	} else {
+		addr[0] = '"';
+		inet_ntop(family, p + (family == AF_INET ? 12 : 8), addr + 1,
+			  INET6_ADDRSTRLEN);
+		line_str(l, ", \"src\": ");
+		line_str(l, strcat(addr, "\""));
+		inet_ntop(family, p + (family == AF_INET ? 16 : 24), addr + 1,
+			  INET6_ADDRSTRLEN);
+		line_str(l, ", \"dst\": ");
+		line_str(l, strcat(addr, "\""));
+		line_str(l, ", \"proto\": \"");
+		line_str(l, ip_proto_name(proto, num, sizeof(num)));
+		line_str(l, "\"");
+	}
+	if (ports) {
+		line_str(l, ", \"sport\": ");
+		line_num(l, p[hlen] << 8 | p[hlen + 1], 10, 0);
+		line_str(l, ", \"dport\": ");
+		line_num(l, p[hlen + 2] << 8 | p[hlen + 3], 10, 0);
+	} else {
+		line_str(l, ", \"sport\": null, \"dport\": null");
+	}
 }
 
 static void print_record_json(struct trace_env *env,
@@ -779,6 +962,9 @@ static void print_record_json(struct trace_env *env,
 	line_num(&l, r->skb, 16, 0);
 	line_str(&l, "\", \"queue\": ");
 	line_num(&l, r->queue, 10, 0);
+	line_str(&l, r->dir == DIR_WRITE ? ", \"direction\": \"write\"" :
+					   ", \"direction\": \"read\"");
+	line_tuple(&l, r);
 	/* every time in nanoseconds since the packet was first seen */
 	line_str(&l, ", \"stages\": {");
 	for (i = 0; i < NR_STAGES; i++) {
@@ -786,7 +972,8 @@ static void print_record_json(struct trace_env *env,
 			continue;
 		line_str(&l, sep);
 		line_str(&l, "\"");
-		line_str(&l, stage_names[i]);
+		line_str(&l, r->dir == DIR_WRITE && write_stage_names[i] ?
+			     write_stage_names[i] : stage_names[i]);
 		line_str(&l, "\": ");
 		line_num(&l, r->ts[i] - base, 10, 0);
 		sep = ", ";
@@ -799,7 +986,11 @@ static void print_record_json(struct trace_env *env,
 		line_num(&l, r->capacity, 10, 0);
 		line_str(&l, "}");
 	}
-	if (r->fate == FATE_READ) {
+	if (r->fate == FATE_CONSUMED) {
+		line_str(&l, ", \"consumed\": ");
+		line_num(&l, r->end - base, 10, 0);
+		line_str(&l, ", \"fate\": \"consumed\", \"reason\": null}\n");
+	} else if (r->fate == FATE_READ) {
 		line_str(&l, ", \"bytes\": ");
 		line_num(&l, r->bytes, 10, 0);
 		line_str(&l, ", \"batch\": ");
@@ -828,7 +1019,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct trace_env *env = ctx;
 
-	if (size < sizeof(struct trace_record))
+	/* --json's carry the packet's first bytes; the others stop short */
+	if (size < (env->json ? sizeof(struct trace_record) :
+		    offsetof(struct trace_record, caplen)))
 		return 0;
 	if (env->count && env->printed >= env->count)
 		return 0;
@@ -896,34 +1089,117 @@ static size_t read_drops(struct trace_bpf *skel, struct drop_count *drops)
 	return n;
 }
 
-static void print_drops_text(struct trace_env *env, struct trace_bpf *skel)
-{
+/*
+ * What the summary prints: the totals, histograms and drops, as read at
+ * the end, or for --hist INTERVAL, what one interval added to them.
+ */
+struct trace_snap {
+	struct trace_counts counts;
+	__u32 hist[NR_SPANS][TRACE_HIST_SLOTS];
 	struct drop_count drops[TRACE_DROP_REASONS];
-	size_t i, n = read_drops(skel, drops);
+	size_t ndrops;
+};
 
-	for (i = 0; i < n; i++)
-		printf("    %-24s %llu\n", reason_name(env, drops[i].reason),
-		       (unsigned long long)drops[i].count);
+static void snap_take(struct trace_bpf *skel, struct trace_snap *s)
+{
+	s->counts = skel->bss->counts;
+	memcpy(s->hist, skel->bss->hist, sizeof(s->hist));
+	s->ndrops = read_drops(skel, s->drops);
 }
 
-static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
+/*
+ * out = cur less prev: what came in between. Counters only grow, so the
+ * programs go on running while the tracer reads, with no reset to race.
+ */
+static void snap_sub(struct trace_snap *out, const struct trace_snap *cur,
+		     const struct trace_snap *prev)
 {
-	const struct trace_counts *c = &skel->bss->counts;
+	const __u64 *c = (const __u64 *)&cur->counts;
+	const __u64 *p = (const __u64 *)&prev->counts;
+	__u64 *o = (__u64 *)&out->counts;
+	const struct drop_count *was;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(out->counts) / sizeof(*o); i++)
+		o[i] = c[i] - p[i];
+	for (i = 0; i < NR_SPANS; i++)
+		for (j = 0; j < TRACE_HIST_SLOTS; j++)
+			out->hist[i][j] = cur->hist[i][j] - prev->hist[i][j];
+	out->ndrops = 0;
+	for (i = 0; i < cur->ndrops; i++) {
+		was = bsearch(&cur->drops[i], prev->drops, prev->ndrops,
+			      sizeof(*was), cmp_drop);
+		out->drops[out->ndrops] = cur->drops[i];
+		out->drops[out->ndrops].count -= was ? was->count : 0;
+		if (out->drops[out->ndrops].count)
+			out->ndrops++;
+	}
+}
+
+static void print_drops_text(struct trace_env *env, const struct trace_snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndrops; i++)
+		printf("    %-24s %llu\n", reason_name(env, s->drops[i].reason),
+		       (unsigned long long)s->drops[i].count);
+}
+
+/*
+ * net:net_dev_xmit's count: not with --hist, which spares its program, nor
+ * with a filter, as the skb may be gone by then and cannot be matched.
+ */
+static bool counts_xmits(const struct trace_env *env)
+{
+	return !env->hist && !env->filter;
+}
+
+/* The write direction: --writes, which the parser and preflight() check. */
+static bool traces_writes(const struct trace_env *env)
+{
+	return env->writes;
+}
+
+static void print_summary_text(struct trace_env *env, const struct trace_snap *s)
+{
+	const struct trace_counts *c = &s->counts;
 	int span;
 
+	if (env->interval) {
+		time_t now = time(NULL);
+		char when[16];
+
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+		printf("\n%s, interval %lu (%lu s)\n", when,
+		       env->intervals_printed, env->interval);
+	}
 	if (env->hist) {
 		for (span = 0; span < NR_SPANS; span++)
-			print_hist(span_names[span], skel->bss->hist[span]);
+			print_hist(span_names[span], s->hist[span]);
 		printf("\n%s: %llu packets read, %llu dropped", env->ifname,
 		       (unsigned long long)c->read,
 		       (unsigned long long)c->dropped);
 	} else {
-		printf("%s: %llu packets read, %llu dropped, %llu records lost; the driver took %llu, refused %llu",
+		printf("%s: %llu packets read, %llu dropped, %llu records lost",
 		       env->ifname, (unsigned long long)c->read,
 		       (unsigned long long)c->dropped,
-		       (unsigned long long)c->lost, (unsigned long long)c->xmits,
-		       (unsigned long long)c->xmit_errors);
+		       (unsigned long long)c->lost);
 	}
+	if (counts_xmits(env))
+		printf("; the driver took %llu, refused %llu",
+		       (unsigned long long)c->xmits,
+		       (unsigned long long)c->xmit_errors);
+	if (traces_writes(env))
+		printf("; %llu written up the stack: %llu consumed, %llu dropped",
+		       (unsigned long long)c->written,
+		       (unsigned long long)c->consumed,
+		       (unsigned long long)c->written_dropped);
+	if (traces_writes(env) && c->written_unended)
+		printf(", %llu with no end seen (freed where no probe sees, as TCP's data)",
+		       (unsigned long long)c->written_unended);
+	if (env->filter)
+		printf("; only packets matching '%s', each total and histogram",
+		       env->filter);
 	/* GSO segments: the stack made them after net_dev_queue */
 	if (c->unqueued)
 		printf("; %llu of them first seen at the driver (GSO segments): no end-to-end time",
@@ -931,12 +1207,12 @@ static void print_summary_text(struct trace_env *env, struct trace_bpf *skel)
 	putchar('\n');
 	if (c->dropped) {
 		printf("drops by reason:\n");
-		print_drops_text(env, skel);
+		print_drops_text(env, s);
 	}
 }
 
 /* --hist --json: each span's buckets that have packets, in nanoseconds */
-static void print_hist_json(struct trace_bpf *skel)
+static void print_hist_json(const struct trace_snap *s)
 {
 	const char *sep;
 	int span, i;
@@ -947,7 +1223,7 @@ static void print_hist_json(struct trace_bpf *skel)
 		printf("%s\"%s\": [", span ? ", " : "", span_keys[span]);
 		sep = "";
 		for (i = 0; i < TRACE_HIST_SLOTS; i++) {
-			n = skel->bss->hist[span][i];
+			n = s->hist[span][i];
 			if (!n)
 				continue;
 			printf("%s{\"min\": %llu, \"max\": %llu, \"count\": %u}",
@@ -959,27 +1235,51 @@ static void print_hist_json(struct trace_bpf *skel)
 	printf("}");
 }
 
-static void print_summary_json(struct trace_env *env, struct trace_bpf *skel)
+static void print_summary_json(struct trace_env *env, const struct trace_snap *s)
 {
-	const struct trace_counts *c = &skel->bss->counts;
-	struct drop_count drops[TRACE_DROP_REASONS];
-	size_t i, n = read_drops(skel, drops);
-	char quoted[128];
+	const struct trace_counts *c = &s->counts;
+	const struct drop_count *drops = s->drops;
+	size_t i, n = s->ndrops;
+	char quoted[128], *filter = NULL;
+	size_t size;
 
-	printf("{\"summary\": {\"ifname\": %s, \"netns\": %u, \"driver\": \"%s\", \"read\": %llu, \"dropped\": %llu, \"drops\": {",
+	if (env->filter) {
+		size = strlen(env->filter) * 6 + 3;
+		filter = malloc(size);
+		if (filter)
+			json_quote(filter, size, env->filter);
+	}
+	/* with a filter, every count is of the packets it matches */
+	printf("{\"summary\": {");
+	if (env->interval)
+		printf("\"interval\": %lu, \"seconds\": %lu, ",
+		       env->intervals_printed, env->interval);
+	printf("\"ifname\": %s, \"netns\": %u, \"driver\": \"%s\", \"filter\": %s, \"read\": %llu, \"dropped\": %llu, \"drops\": {",
 	       env->ifname_json, env->netns_inum, driver_names[env->driver],
+	       filter ? filter : "null",
 	       (unsigned long long)c->read, (unsigned long long)c->dropped);
+	free(filter);
 	for (i = 0; i < n; i++)
 		printf("%s%s: %llu", i ? ", " : "",
 		       json_quote(quoted, sizeof(quoted),
 				  reason_name(env, drops[i].reason)),
 		       (unsigned long long)drops[i].count);
-	printf("}, \"unqueued\": %llu, \"lost\": %llu, \"evicted\": %llu, \"xmits\": %llu, \"xmit_errors\": %llu",
+	printf("}, \"unqueued\": %llu, \"lost\": %llu, \"evicted\": %llu",
 	       (unsigned long long)c->unqueued,
-	       (unsigned long long)c->lost, (unsigned long long)c->evicted,
-	       (unsigned long long)c->xmits, (unsigned long long)c->xmit_errors);
+	       (unsigned long long)c->lost, (unsigned long long)c->evicted);
+	/* what was not measured is left out, not given as 0 */
+	if (counts_xmits(env))
+		printf(", \"xmits\": %llu, \"xmit_errors\": %llu",
+		       (unsigned long long)c->xmits,
+		       (unsigned long long)c->xmit_errors);
+	if (traces_writes(env))
+		printf(", \"written\": %llu, \"consumed\": %llu, \"written_dropped\": %llu, \"written_unended\": %llu",
+		       (unsigned long long)c->written,
+		       (unsigned long long)c->consumed,
+		       (unsigned long long)c->written_dropped,
+		       (unsigned long long)c->written_unended);
 	if (env->hist)
-		print_hist_json(skel);
+		print_hist_json(s);
 	printf("}}\n");
 }
 
@@ -1046,7 +1346,12 @@ static void pick_programs(struct trace_bpf *skel, const struct trace_env *env)
 	bpf_program__set_autoload(skel->progs.tun_net_xmit, tun && !fentry);
 	bpf_program__set_autoload(skel->progs.sock_def_readable, tun && !fentry);
 	bpf_program__set_autoload(skel->progs.skb_copy_datagram_iovec, tun);
-	bpf_program__set_autoload(skel->progs.net_dev_xmit, !env->hist);
+	bpf_program__set_autoload(skel->progs.net_dev_xmit, counts_xmits(env));
+	bpf_program__set_autoload(skel->progs.minitun_inject, traces_writes(env));
+	bpf_program__set_autoload(skel->progs.netif_receive_skb,
+				  traces_writes(env));
+	bpf_program__set_autoload(skel->progs.skb_consume_udp,
+				  traces_writes(env));
 }
 
 static struct trace_bpf *trace_load(struct trace_env *env)
@@ -1064,10 +1369,20 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 	skel->rodata->targ_records = env->records;
 	skel->rodata->targ_hist = env->hist;
 	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
+	skel->rodata->targ_write = traces_writes(env);
+	/* the 5-tuple --json prints: no other output costs the copy */
+	skel->rodata->targ_head = env->records && env->json;
+	if (env->filter) {
+		skel->rodata->targ_filter_len = env->filter_len;
+		memcpy((void *)skel->rodata->targ_filter, env->filter_insns,
+		       env->filter_len * sizeof(*env->filter_insns));
+	}
 	pick_programs(skel, env);
 	/* no records: the smallest ring buffer will do */
 	if (!env->records)
 		bpf_map__set_max_entries(skel->maps.records, getpagesize());
+	if (!skel->rodata->targ_head)
+		bpf_map__set_max_entries(skel->maps.heads, 1);
 
 	err = trace_bpf__load(skel);
 	if (err) {
@@ -1116,10 +1431,39 @@ static bool count_reached(struct trace_env *env, struct trace_bpf *skel)
 	return env->printed >= env->count;
 }
 
+/* the last interval's, this one's, and the difference */
+static struct trace_snap snap_prev, snap_cur, snap_out;
+
+static void print_summary(struct trace_env *env, const struct trace_snap *s)
+{
+	if (env->json)
+		print_summary_json(env, s);
+	else
+		print_summary_text(env, s);
+	fflush(stdout);
+}
+
+/* --hist INTERVAL: what the interval added; the programs go on. */
+static void print_interval(struct trace_env *env, struct trace_bpf *skel)
+{
+	env->intervals_printed++;
+	snap_take(skel, &snap_cur);
+	snap_sub(&snap_out, &snap_cur, &snap_prev);
+	snap_prev = snap_cur;
+	print_summary(env, &snap_out);
+}
+
+static bool intervals_done(const struct trace_env *env)
+{
+	return env->intervals && env->intervals_printed >= env->intervals;
+}
+
 static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 {
 	unsigned long long deadline = env->duration ?
 				      now_ms() + env->duration * 1000ULL : 0;
+	unsigned long long next = env->interval ?
+				  now_ms() + env->interval * 1000ULL : 0;
 	struct ring_buffer *rb = NULL;
 	int err = 0;
 
@@ -1157,6 +1501,13 @@ static int trace_loop(struct trace_env *env, struct trace_bpf *skel)
 		} else {
 			usleep(TRACE_POLL_MS * 1000);
 		}
+		/* the sleep above wakes us in time: no records needed */
+		if (next && now_ms() >= next) {
+			print_interval(env, skel);
+			if (intervals_done(env))
+				break;
+			next += env->interval * 1000ULL;
+		}
 	}
 	/*
 	 * Stop the probes, and let those still running finish, before the
@@ -1184,6 +1535,12 @@ int cmd_trace(int argc, char **argv)
 	err = resolve_driver(&env);
 	if (err)
 		return err;
+	if (env.filter) {
+		env.filter_len = trace_filter_compile(env.filter,
+						      env.filter_insns);
+		if (env.filter_len < 0)
+			return EXIT_USAGE;
+	}
 	env.wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	json_quote(env.ifname_json, sizeof(env.ifname_json), env.ifname);
 	if (preflight(&env))
@@ -1197,10 +1554,13 @@ int cmd_trace(int argc, char **argv)
 	catch_signals();
 	err = trace_loop(&env, skel);
 
-	if (env.json)
-		print_summary_json(&env, skel);
-	else
-		print_summary_text(&env, skel);
+	if (!env.interval) {
+		snap_take(skel, &snap_cur);
+		print_summary(&env, &snap_cur);
+	} else if (!intervals_done(&env)) {
+		/* the interval Ctrl-C or --duration cut short */
+		print_interval(&env, skel);
+	}
 	if (skel->bss->counts.lost)
 		mt_error("%llu records lost: the ring buffer filled faster than they were printed; the totals count them",
 			 (unsigned long long)skel->bss->counts.lost);
@@ -1211,5 +1571,6 @@ int cmd_trace(int argc, char **argv)
 	trace_bpf__destroy(skel);
 	free_reason_names(&env);
 	free_ksyms(&env);
+	free(env.filter);
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }

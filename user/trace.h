@@ -18,6 +18,17 @@ enum trace_stage {
 	STAGE_DEQUEUED,		/* taken off the ring by a reader */
 	STAGE_COPIED,		/* copied to user space */
 	NR_STAGES,
+	/*
+	 * The write direction: a packet the reader wrote, up the stack. Its
+	 * two stages take the read direction's first two slots.
+	 */
+	STAGE_INJECTED = STAGE_QUEUED,	/* minitun:minitun_inject: built from a write() */
+	STAGE_RECEIVED = STAGE_XMIT,	/* net:netif_receive_skb: the stack took it */
+};
+
+enum trace_dir {
+	DIR_READ,		/* from the stack to the reader */
+	DIR_WRITE,		/* written by the reader, up the stack */
 };
 
 /* Stage pairs with a latency histogram; SPAN_TOTAL is queued to copied. */
@@ -31,14 +42,31 @@ enum trace_span {
 };
 
 enum trace_fate {
-	FATE_READ,
+	FATE_READ,		/* read direction: the reader has it */
 	FATE_DROPPED,
+	FATE_CONSUMED,		/* write direction: freed as done with */
 };
 
 /* log2 buckets of nanoseconds: the last one takes everything from 2^31 on */
 #define TRACE_HIST_SLOTS	32
 /* distinct drop reasons counted; a drop past them counts only in total */
 #define TRACE_DROP_REASONS	1024
+
+/*
+ * A pcap filter: classic BPF (struct sock_filter's layout), run in BPF on
+ * the first TRACE_FILTER_BYTES of each packet's network header.
+ */
+#define TRACE_FILTER_INSNS	256
+#define TRACE_FILTER_BYTES	128
+/* the bytes a record carries for the 5-tuple: IPv4's longest header + ports */
+#define TRACE_HEAD_BYTES	64
+
+struct trace_filter_insn {
+	__u16 code;
+	__u8 jt;
+	__u8 jf;
+	__u32 k;
+};
 
 /* One per packet, sent when its skb is freed. A zero ts[] did not happen. */
 struct trace_record {
@@ -54,6 +82,10 @@ struct trace_record {
 	__u32 reason;		/* the whole reason, subsystem bits too, when dropped */
 	__u16 queue;
 	__u8 fate;		/* enum trace_fate */
+	__u8 dir;		/* enum trace_dir */
+	/* only in records of a tracer that asked for them (--json) */
+	__u8 caplen;		/* bytes of head[] that are the packet's */
+	__u8 head[TRACE_HEAD_BYTES];	/* from the network header on */
 };
 
 /* Totals for the summary; exact even when records were lost. */
@@ -65,6 +97,11 @@ struct trace_counts {
 	__u64 evicted;		/* packets whose state was dropped for a newer one */
 	__u64 xmits;		/* net:net_dev_xmit on the interface */
 	__u64 xmit_errors;	/* ... that returned other than NETDEV_TX_OK */
+	/* the write direction, followed with per-packet records only */
+	__u64 written;		/* injected: minitun_inject */
+	__u64 consumed;
+	__u64 written_dropped;
+	__u64 written_unended;	/* evicted: freed where no probe saw (TCP) */
 };
 
 #endif /* _MINITUN_TRACE_USER_H */
