@@ -951,23 +951,4 @@ out:
 	return 0;
 }
 
-/*
- * A UDP socket's reader took the datagram: where a written one ends, as
- * UDP frees it with __consume_stateless_skb(), which skb:consume_skb does
- * not see.
- */
-SEC("fentry/skb_consume_udp")
-int BPF_PROG(skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
-{
-	__u32 slot = 0;
-	struct flight *f = flight_find(skb, &slot);
-
-	if (!f || f->dir != DIR_WRITE)
-		return 0;
-	__sync_fetch_and_add(&counts.consumed, 1);
-	send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_CONSUMED, 0, NULL);
-	flight_end(skb, f);
-	return 0;
-}
-
 char LICENSE[] SEC("license") = "GPL";

@@ -1350,8 +1350,6 @@ static void pick_programs(struct trace_bpf *skel, const struct trace_env *env)
 	bpf_program__set_autoload(skel->progs.minitun_inject, traces_writes(env));
 	bpf_program__set_autoload(skel->progs.netif_receive_skb,
 				  traces_writes(env));
-	bpf_program__set_autoload(skel->progs.skb_consume_udp,
-				  traces_writes(env));
 }
 
 static struct trace_bpf *trace_load(struct trace_env *env)
