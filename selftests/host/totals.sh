@@ -88,6 +88,28 @@ test_a_script_that_dies_before_its_tap_fails() {
 	names "$fakes/dies: exit status 1"
 }
 
+# Two runs in one clone at once each total their own results, though they
+# share a log: here one is held half-way while the other runs through.
+test_two_runs_at_once_total_their_own() {
+	local held=0
+
+	setup
+	mkfifo "$fakes/go"
+	fake held 'TAP version 13' 1..2 'ok 1 a' "!touch $fakes/started" \
+		"!read < $fakes/go" 'not ok 2 held.b' '!exit 1'
+	MINITUN_TEST_LOG=$fakes/log scripts/test --host "$fakes/held" \
+		> "$fakes/held.out" 2>&1 &
+	wait_for 20 test -e "$fakes/started" || { echo "held never started"; return 1; }
+	MINITUN_TEST_LOG=$fakes/log scripts/test --host "$fakes/pass" \
+		> "$fakes/pass.out" 2>&1 || { echo "the passing run failed"; return 1; }
+	echo > "$fakes/go"
+	wait $! || held=$?
+	cat "$fakes/held.out" "$fakes/pass.out"
+	[ "$(tail -n 1 "$fakes/pass.out")" = "3 passed, 0 failed" ] &&
+		[ "$(tail -n 1 "$fakes/held.out")" = "1 passed, 1 failed" ] &&
+		[ $held -ne 0 ]
+}
+
 # A command exiting 4 is no skip, in a test or before run_tests; skip
 # "why" is, and says why.
 test_only_skip_with_a_reason_skips() {
@@ -154,6 +176,7 @@ run_tests test_a_short_plan_fails_what_it_never_reported \
 	test_a_program_killed_half_way_fails \
 	test_a_wrong_result_is_named \
 	test_a_script_that_dies_before_its_tap_fails \
+	test_two_runs_at_once_total_their_own \
 	test_only_skip_with_a_reason_skips \
 	test_the_log_parses_as_ktap \
 	test_a_vm_timeout_fails_what_it_never_ran
