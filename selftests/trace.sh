@@ -6,8 +6,10 @@
 # against the path every packet must take and against the device's own
 # counters. In the VM, with the module loaded.
 
+. "$(dirname "$0")/lib.sh"
+
+own_netns "$@"
 cd "$(dirname "$0")/.." || exit 1
-. selftests/lib.sh
 
 MINITUN=${MINITUN:-build/minitun}
 STAGES='["copied","dequeued","enqueued","queued","woken","xmit"]'
@@ -177,6 +179,38 @@ test_full_ring_drops_match_tx_dropped() {
 	echo "tx_dropped went up by $((after - before)); traced FULL_RING drops: $traced, records: $records"
 	[ $((after - before)) -gt 0 ] && [ "$traced" -eq $((after - before)) ] &&
 		[ "$records" -eq "$traced" ]
+}
+
+# --stack: under each drop, its kernel stack from the function that
+# dropped it down, through the stack's transmit path; in text, a frame a
+# line under the drop's line.
+test_drop_stack() {
+	local drops frames
+
+	device_start /dev/minitun mtun0 10.77.0 --txqlen 8
+	kill -STOP "$reader"
+	trace_start --json --stack -i mtun0
+	ping -q -c 20 -l 20 -W 1 10.77.0.2 > /dev/null || true
+	wait_traced dropped 1
+	trace_stop
+	mv "$work/out" "$work/json"
+	trace_start --stack -i mtun0
+	ping -q -c 20 -l 20 -W 1 10.77.0.2 > /dev/null || true
+	wait_traced dropped 1
+	trace_stop
+	device_stop
+
+	drops=$(jq -c 'select(.fate == "dropped") |
+		[.function == (.stack[0] | split("+")[0]),
+		 any(.stack[]; startswith("__dev_queue_xmit+"))]' "$work/json" |
+		sort | uniq -c)
+	grep -A 3 -m 1 'dropped at' "$work/out"
+	frames=$(grep -A 1 'dropped at' "$work/out" | grep -c '^    minitun_[a-z_]*+0x[0-9a-f]* \[minitun\]$' || true)
+	echo "drops by [first frame is the dropping function, __dev_queue_xmit below]: $drops"
+	echo "$frames text drops followed by their dropping frame, of $(grep -c 'dropped at' "$work/out")"
+	[ -n "$drops" ] && [ "$(awk '{ print $2 }' <<< "$drops")" = '[true,true]' ] &&
+		[ "$frames" -gt 0 ] &&
+		[ "$frames" = "$(grep -c 'dropped at' "$work/out")" ]
 }
 
 # The same drops in text mode: each a line of its own that ends with the
@@ -729,11 +763,13 @@ test_rmmod_after_trace() {
 	grep -q 'module is not loaded' <<< "$out"
 }
 
-[ -x "$MINITUN" ] || { echo "$MINITUN is not built: run make" >&2; exit 1; }
+require_built "$MINITUN"
+require_cmd jq bpftool
 
 run_tests test_ping_timeline \
 	test_full_ring_drops_match_tx_dropped \
 	test_text_drop_lines \
+	test_drop_stack \
 	test_batch_on_copied_stage \
 	test_json_odd_ifname \
 	test_drop_reasons_whole \

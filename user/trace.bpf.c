@@ -29,6 +29,7 @@ const volatile bool targ_hist;		/* latency histograms */
 const volatile bool targ_tun;		/* stages from the tun driver */
 const volatile bool targ_head;		/* records carry the packet's first bytes */
 const volatile bool targ_write;		/* the write direction too */
+const volatile bool targ_stack;		/* each drop's kernel stack, in stacks */
 /* a pcap filter as classic BPF: 0 instructions, every packet */
 const volatile __u32 targ_filter_len;
 const volatile struct trace_filter_insn targ_filter[TRACE_FILTER_INSNS];
@@ -113,6 +114,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RECORDS_SIZE);
 } records SEC(".maps");
+
+/* --stack: each drop's kernel stack, by the id its record carries */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);		/* sized by user space for --stack */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, TRACE_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
 
 /*
  * tun: the queue file tun_net_xmit() is producing into on this CPU, so that
@@ -838,7 +847,7 @@ static __always_inline void hist_flight(const struct flight *f)
 static __always_inline void send_record(const void *skb, const struct flight *f,
 					__u32 slot, __u64 end,
 					enum trace_fate fate, __u32 reason,
-					const void *location)
+					const void *location, int stack)
 {
 	struct flight_head *h;
 	struct trace_record *r;
@@ -864,6 +873,7 @@ static __always_inline void send_record(const void *skb, const struct flight *f,
 	r->bytes = f->bytes;
 	r->batch = f->batch;
 	r->reason = reason;
+	r->stack = stack;
 	r->queue = f->queue;
 	r->fate = fate;
 	r->dir = f->dir;
@@ -893,7 +903,7 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	if (targ_write && f->dir == DIR_WRITE) {
 		__sync_fetch_and_add(&counts.consumed, 1);
 		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_CONSUMED,
-			    0, NULL);
+			    0, NULL, -1);
 		goto out;
 	}
 	/* Not read: a GSO skb replaced by its segments, say. */
@@ -909,7 +919,7 @@ int BPF_PROG(consume_skb, struct sk_buff *skb)
 	if (targ_hist)
 		hist_flight(f);
 	if (targ_records)
-		send_record(skb, f, slot, 0, FATE_READ, 0, NULL);
+		send_record(skb, f, slot, 0, FATE_READ, 0, NULL, -1);
 out:
 	flight_end(skb, f);
 	return 0;
@@ -925,6 +935,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 	__u32 zero = 0, slot = 0;
 	struct flight *f = flight_find(skb, &slot);
 	struct tun_xmit *x;
+	int stack = -1;
 
 	if (!f)
 		return 0;
@@ -934,10 +945,13 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 		if (x && x->skb == (__u64)skb)
 			x->skb = 0;
 	}
+	/* an id, or why there is none: a full table's -EEXIST, say */
+	if (targ_stack)
+		stack = bpf_get_stackid(ctx, &stacks, 0);
 	if (targ_write && f->dir == DIR_WRITE) {
 		__sync_fetch_and_add(&counts.written_dropped, 1);
 		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_DROPPED,
-			    reason, location);
+			    reason, location, stack);
 		goto out;
 	}
 
@@ -945,7 +959,7 @@ int BPF_PROG(kfree_skb, struct sk_buff *skb, void *location, __u32 reason)
 	count_drop(reason);
 	if (targ_records)
 		send_record(skb, f, slot, bpf_ktime_get_ns(), FATE_DROPPED,
-			    reason, location);
+			    reason, location, stack);
 out:
 	flight_end(skb, f);
 	return 0;

@@ -123,6 +123,8 @@ struct trace_env {
 	__u64 wall_offset;		/* CLOCK_REALTIME less bpf_ktime_get_ns() */
 	bool verbose;
 	bool writes;			/* --writes: the write direction too */
+	bool stack;			/* --stack */
+	int stacks_fd;			/* ... the BPF map the ids index */
 	char *filter;			/* the pcap-filter expression; NULL: none */
 	struct trace_filter_insn filter_insns[TRACE_FILTER_INSNS];
 	int filter_len;			/* ... compiled: how many of them */
@@ -143,7 +145,7 @@ struct trace_env {
 
 static volatile sig_atomic_t exiting;
 
-enum { OPT_HIST = 256, OPT_SUMMARY, OPT_DRIVER, OPT_NETNS, OPT_WRITES };
+enum { OPT_HIST = 256, OPT_SUMMARY, OPT_DRIVER, OPT_NETNS, OPT_WRITES, OPT_STACK };
 
 static const struct argp_option trace_options[] = {
 	{ "interface", 'i', "NAME", 0,
@@ -162,6 +164,8 @@ static const struct argp_option trace_options[] = {
 	  "minitun (default), or tun: the same stages on the real tun driver", 0 },
 	{ "writes", OPT_WRITES, NULL, 0,
 	  "also each packet the reader writes, up the stack: injected, received, then consumed or dropped (minitun only)", 0 },
+	{ "stack", OPT_STACK, NULL, 0,
+	  "each drop's kernel stack, from the function that dropped it down", 0 },
 	{ "timestamp", 'T', NULL, 0,
 	  "each packet with the wall-clock time it was first seen", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf's and the verifier's own messages", 0 },
@@ -264,6 +268,9 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 	case OPT_WRITES:
 		env->writes = true;
 		return 0;
+	case OPT_STACK:
+		env->stack = true;
+		return 0;
 	case 'v':
 		env->verbose = true;
 		return 0;
@@ -277,6 +284,8 @@ static error_t parse_trace(int key, char *arg, struct argp_state *state)
 		parse_words(state, env);
 		if (env->writes && (env->hist || env->summary))
 			argp_error(state, "--writes follows each written packet in a record of its own: not with --hist or --summary");
+		if (env->stack && (env->hist || env->summary))
+			argp_error(state, "--stack prints under each drop's own line: not with --hist or --summary");
 		env->records = !env->hist && !env->summary;
 		return 0;
 	default:
@@ -796,6 +805,58 @@ static void line_drop(struct trace_env *env, struct line *l,
 	line_str(l, "\n");
 }
 
+/*
+ * --stack: the frames of a drop's stack from the function that dropped it
+ * (its record's location) down, one a line, or as a JSON array. Those
+ * above it are kfree_skb's own and the tracer's.
+ */
+static void print_stack(struct trace_env *env, const struct trace_record *r,
+			bool json)
+{
+	const struct ksym *dropper, *k;
+	__u64 ips[TRACE_STACK_DEPTH] = {};
+	char quoted[160], frame[140];
+	int i, first = 0, n;
+
+	if (!env->stack)
+		return;
+	if (r->stack < 0 ||
+	    bpf_map_lookup_elem(env->stacks_fd, &r->stack, ips)) {
+		printf(json ? ", \"stack\": null" : "    (stack not kept: %s)\n",
+		       r->stack < 0 ? strerror(-r->stack) : strerror(errno));
+		return;
+	}
+	for (n = 0; n < TRACE_STACK_DEPTH && ips[n]; n++)
+		;
+	dropper = ksym_of(env, r->location);
+	for (i = 0; dropper && i < n; i++) {
+		if (ksym_of(env, ips[i]) == dropper) {
+			first = i;
+			break;
+		}
+	}
+	if (json)
+		fputs(", \"stack\": [", stdout);
+	for (i = first; i < n; i++) {
+		k = ksym_of(env, ips[i]);
+		if (k)
+			snprintf(frame, sizeof(frame), "%s+0x%llx%s%s%s", k->name,
+				 (unsigned long long)(ips[i] - k->addr),
+				 k->module ? " [" : "", k->module ? k->module : "",
+				 k->module ? "]" : "");
+		else
+			snprintf(frame, sizeof(frame), "0x%llx",
+				 (unsigned long long)ips[i]);
+		if (json)
+			printf("%s%s", i == first ? "" : ", ",
+			       json_quote(quoted, sizeof(quoted), frame));
+		else
+			printf("    %s\n", frame);
+	}
+	if (json)
+		fputs("]", stdout);
+}
+
 /* A packet the reader wrote: its own line, as it has its own stages. */
 static void line_written(struct trace_env *env, struct line *l,
 			 const struct trace_record *r, __u64 base)
@@ -832,6 +893,8 @@ static void print_record_text(struct trace_env *env,
 	if (r->dir == DIR_WRITE) {
 		line_written(env, &l, r, base);
 		line_print(&l);
+		if (r->fate == FATE_DROPPED)
+			print_stack(env, r, false);
 		return;
 	}
 	for (i = 0; i < NR_STAGES; i++) {
@@ -867,6 +930,8 @@ static void print_record_text(struct trace_env *env,
 		line_drop(env, &l, r, base);
 	}
 	line_print(&l);
+	if (r->fate == FATE_DROPPED)
+		print_stack(env, r, false);
 }
 
 static const char *ip_proto_name(unsigned int proto, char *num, size_t size)
@@ -1010,7 +1075,10 @@ static void print_record_json(struct trace_env *env,
 		line_str(&l, ", \"fate\": \"dropped\", \"reason\": ");
 		line_str(&l, json_quote(quoted, sizeof(quoted),
 					reason_name(env, r->reason)));
-		line_str(&l, "}\n");
+		line_print(&l);
+		print_stack(env, r, true);
+		fputs("}\n", stdout);
+		return;
 	}
 	line_print(&l);
 }
@@ -1368,6 +1436,7 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 	skel->rodata->targ_hist = env->hist;
 	skel->rodata->targ_tun = env->driver == DRIVER_TUN;
 	skel->rodata->targ_write = traces_writes(env);
+	skel->rodata->targ_stack = env->stack;
 	/* the 5-tuple --json prints: no other output costs the copy */
 	skel->rodata->targ_head = env->records && env->json;
 	if (env->filter) {
@@ -1381,6 +1450,9 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 		bpf_map__set_max_entries(skel->maps.records, getpagesize());
 	if (!skel->rodata->targ_head)
 		bpf_map__set_max_entries(skel->maps.heads, 1);
+	/* distinct stacks: drops come from a handful of places */
+	if (env->stack)
+		bpf_map__set_max_entries(skel->maps.stacks, 1024);
 
 	err = trace_bpf__load(skel);
 	if (err) {
@@ -1389,6 +1461,7 @@ static struct trace_bpf *trace_load(struct trace_env *env)
 			    " (-v shows libbpf's and the verifier's log)");
 		goto destroy;
 	}
+	env->stacks_fd = bpf_map__fd(skel->maps.stacks);
 	err = trace_bpf__attach(skel);
 	if (err) {
 		mt_error("cannot attach the probes: %s%s", strerror(-err),

@@ -60,6 +60,8 @@ enum trace_fate {
 #define TRACE_FILTER_BYTES	128
 /* the bytes a record carries for the 5-tuple: IPv4's longest header + ports */
 #define TRACE_HEAD_BYTES	64
+/* --stack: the frames kept of each drop's kernel stack */
+#define TRACE_STACK_DEPTH	64
 
 struct trace_filter_insn {
 	__u16 code;
@@ -80,6 +82,7 @@ struct trace_record {
 	__u32 bytes;		/* copied to user space */
 	__u32 batch;		/* packets the read() that copied it returned */
 	__u32 reason;		/* the whole reason, subsystem bits too, when dropped */
+	__s32 stack;		/* --stack: the drop's stack in map stacks; <0: none */
 	__u16 queue;
 	__u8 fate;		/* enum trace_fate */
 	__u8 dir;		/* enum trace_dir */
