@@ -420,8 +420,9 @@ static void check_trace(struct round *r, struct tracer *t)
 	    read - traced_read > evicted ||
 	    xmits + qdisc_drops != read + dropped)
 		snprintf(r->failure, sizeof(r->failure),
-			 "readers read %llu, tx_dropped says %llu, but the tracer says: %.400s",
-			 read, dropped, t->text);
+			 "readers read %llu, tx_dropped says %llu, but the tracer says read %llu, xmits %llu, evicted %llu, QDISC_DROP %llu: %.400s",
+			 read, dropped, traced_read, xmits, evicted,
+			 qdisc_drops, t->text);
 }
 
 /* The round's ending: how the device and its files go away. */
