@@ -136,7 +136,7 @@ test_tx_nothing_delivered_ends_in_time() {
 test_lat_late_reply_not_counted() {
 	local out pid
 
-	modprobe sch_netem
+	require_module sch_netem
 	"$minitun" bench --mode lat --json --seconds 6 --name mtblate0 \
 		> "$work/out" &
 	pid=$!
