@@ -677,6 +677,8 @@ FIXTURE_SETUP(faults)
 	ASSERT_LE(0, self->fail_nth);
 	err = set_knobs();
 	ASSERT_EQ(0, err) TH_LOG("fault-injection knobs: %s", strerror(-err));
+	/* after the knobs: the namespace's own /sys hides debugfs */
+	ASSERT_EQ(0, enter_own_netns());
 	/* A page fault in user space must not meet the injected failure. */
 	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE));
 	self->base = module_refcnt();
