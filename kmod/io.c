@@ -414,10 +414,13 @@ drop:
 	return ERR_PTR(err);
 }
 
-/* tun's last check: a packet for an interface that is down is -EIO. */
+/*
+ * tun's last check: a packet for an interface that is down is -EIO. The
+ * flags change under rtnl_lock, which a writer does not take.
+ */
 static bool minitun_dev_down(struct minitun *mt, struct sk_buff *skb)
 {
-	if (likely(mt->dev->flags & IFF_UP))
+	if (likely(READ_ONCE(mt->dev->flags) & IFF_UP))
 		return false;
 	kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
 	return true;
