@@ -198,38 +198,31 @@ test:
 	$(Q)scripts/test $(T)
 endif
 
-# The debug lane: the whole suite on a kernel of our own with KASAN,
-# lockdep, kmemleak and more (scripts/debug-kernel.d/debug.config), built once and
-# cached outside the clone; the VM ends each run with a kmemleak scan.
+# The debug lanes, each on a kernel of our own built once and cached
+# outside the clone (scripts/debug-kernel.d/LANE.config):
+# - debug: the whole suite with KASAN, lockdep, kmemleak and more; the VM
+#   ends each run with a kmemleak scan.
+# - kcsan: the programs where xmit, readers, writers and detach race, with
+#   the data-race detector. A report with a frame in minitun fails the run;
+#   scripts/vm lists those only in core code apart. Not part of CI: see
+#   docs/debug-lane.md.
 # Stress and fuzzing run ten minutes each here (twenty seconds on the stock
 # kernel); MINITUN_STRESS_SECONDS and MINITUN_FUZZ_SECONDS override, and
 # MINITUN_PROGRAM_TIMEOUT the per-program limit (selftests/settings).
-test-debug:
+LANE_PROGRAMS_kcsan := stress multiqueue reader
+LANE_TIMEOUT_debug := 7200
+LANE_TIMEOUT_kcsan := 3600
+test-debug test-kcsan: test-%:
 	$(Q)scripts/deps debug
 	$(Q)$(MAKE) user selftests
-	$(Q)kernel=$$(scripts/debug-kernel debug) && $(MAKE) module && \
+	$(Q)kernel=$$(scripts/debug-kernel $*) && $(MAKE) module && \
 		VM_KERNEL=$$(echo $$kernel/boot/vmlinuz-*) \
 		VM_KMOD=$(MODULE_DIR)/kmod VM_MEM=$${VM_MEM:-2G} \
 		MINITUN_STRESS_SECONDS=$${MINITUN_STRESS_SECONDS:-600} \
 		MINITUN_FUZZ_SECONDS=$${MINITUN_FUZZ_SECONDS:-600} \
 		MINITUN_PROGRAM_TIMEOUT=$${MINITUN_PROGRAM_TIMEOUT:-1800} \
-		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-7200} scripts/test $(T)
-
-# The KCSAN lane: the programs where xmit, readers, writers and detach race,
-# on a kernel with the data-race detector (scripts/debug-kernel.d/
-# kcsan.config). A report with a frame in minitun fails the run; scripts/vm
-# lists those only in core code apart. Not part of CI: see docs/debug-lane.md.
-KCSAN_PROGRAMS := stress multiqueue reader
-test-kcsan:
-	$(Q)scripts/deps debug
-	$(Q)$(MAKE) user selftests
-	$(Q)kernel=$$(scripts/debug-kernel kcsan) && $(MAKE) module && \
-		VM_KERNEL=$$(echo $$kernel/boot/vmlinuz-*) \
-		VM_KMOD=$(MODULE_DIR)/kmod VM_MEM=$${VM_MEM:-2G} \
-		MINITUN_STRESS_SECONDS=$${MINITUN_STRESS_SECONDS:-600} \
-		MINITUN_PROGRAM_TIMEOUT=$${MINITUN_PROGRAM_TIMEOUT:-1800} \
-		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-3600} \
-		scripts/test $(or $(T),$(KCSAN_PROGRAMS))
+		MINITUN_TEST_TIMEOUT=$${MINITUN_TEST_TIMEOUT:-$(LANE_TIMEOUT_$*)} \
+		scripts/test $(or $(T),$(LANE_PROGRAMS_$*))
 
 bench:
 	$(Q)scripts/bench
