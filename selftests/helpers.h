@@ -101,13 +101,17 @@ static inline int tun_available(void)
 			SKIP(return, "no tun to compare with (modprobe tun)"); \
 	} while (0)
 
-/* Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno. */
+/*
+ * Open node and TUNSETIFF it; name is in/out (IFNAMSIZ). fd or -errno.
+ * Close-on-exec: a program a test runs would otherwise hold the queue, and
+ * keep it attached, after the test has closed it.
+ */
 static inline int tun_open(const char *node, char *name, int flags)
 {
 	struct ifreq ifr = { .ifr_flags = flags };
 	int fd, err;
 
-	fd = open(node, O_RDWR);
+	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (name)
