@@ -302,9 +302,10 @@ static bool drained(struct round *r)
  * be blocked on a dup of a file the chaos thread has since closed, which
  * keeps that old queue attached while the queue's new file fills with no
  * one reading it: a signal sends each reader back for its queue's current
- * file, until drained() or DRAIN_MS; the checks then say what was left.
+ * file, until drained(). False, with what was left in r->failure, if that
+ * took DRAIN_MS.
  */
-static void drain(struct round *r, pthread_t *readers)
+static bool drain(struct round *r, pthread_t *readers)
 {
 	int ms, i;
 
@@ -314,6 +315,13 @@ static void drain(struct round *r, pthread_t *readers)
 			pthread_kill(readers[i], SIGUSR1);
 		usleep(10 * 1000);
 	}
+	if (ms < DRAIN_MS)
+		return true;
+	snprintf(r->failure, sizeof(r->failure),
+		 "not quiet after %d ms: idle %d (writer 1, sender 2), readers read %llu, tx_packets says %llu",
+		 DRAIN_MS, atomic_load(&r->idle), round_reads(r),
+		 (unsigned long long)if_stat(STRESS_DEV, "tx_packets") - r->tx_base);
+	return false;
 }
 
 static unsigned long long round_reads(struct round *r)
@@ -324,6 +332,16 @@ static unsigned long long round_reads(struct round *r)
 	for (i = 0; i < r->nqueues; i++)
 		read += atomic_load(&r->queues[i].read);
 	return read;
+}
+
+static bool quiesce(struct round *r)
+{
+	int err = if_set_up(STRESS_DEV, 0);
+
+	if (err)
+		snprintf(r->failure, sizeof(r->failure),
+			 "cannot take %s down: %s", STRESS_DEV, strerror(-err));
+	return !err;
 }
 
 /* What the counters must say: every read and write, exactly. */
@@ -539,10 +557,15 @@ static int run_round(struct round *r, long ms)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (now.tv_sec < end.tv_sec && !r->failure[0]);
 
-	/* Quiet, every queue attached and up, so the counters can be read. */
+	/*
+	 * Quiet, so that the counters can be read: up, for what the sender
+	 * and writer had under way to go through, and drained; then down,
+	 * so that nothing the stack sends on its own from here on reaches
+	 * the driver, and drained again of what it sent before.
+	 */
 	if_set_up(STRESS_DEV, 1);
-	drain(r, threads);	/* the readers come first */
-	if (!r->failure[0])
+	if (!r->failure[0] && drain(r, threads) && quiesce(r) &&
+	    drain(r, threads))
 		check_counters(r);
 	if (!r->failure[0])
 		check_trace(r, &tracer);
