@@ -3,7 +3,7 @@
 #
 # The VM runner's own contract (DESIGN.md, "The throwaway VM"): output and
 # exit status pass through, a guest kernel splat fails the run, the timeout
-# fires.
+# fires; and KCSAN reports are counted or listed apart as the lane says.
 
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
