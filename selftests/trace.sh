@@ -457,10 +457,6 @@ test_hist_not_empty() {
 }
 
 # mtun0 again, echoed, in namespace mtother, with mtun0's ifindex there.
-module_unused() {
-	[ "$(cat "/sys/module/$1/refcnt")" = 0 ]
-}
-
 other_start() {
 	local index i
 
@@ -752,6 +748,10 @@ test_refuses_clearly() {
 	out=$("$MINITUN" trace -i lo 2>&1) && return 1
 	echo "$out"
 	grep -q 'lo is not a minitun device' <<< "$out"
+}
+
+module_unused() {
+	[ "$(cat "/sys/module/$1/refcnt")" = 0 ]
 }
 
 # Last: it takes the module out and puts it back.
